@@ -1,0 +1,449 @@
+"""The weights manifest: schema, strict validation and lookup. Stdlib only (no torch).
+
+File layout (``weights_manifest.json`` at the repository root)::
+
+    {"schema_version": 1,
+     "weights": {"vit-b-cls.augreg2_in21k_ft_in1k": {"source": "hf://timm/…@<rev>/model.safetensors",
+                                                    "sha256": "<64 hex>", "size": 346284714, …}}}
+
+Extra manifests (a team's own weights) are listed in ``ZOO_MANIFEST`` (``os.pathsep``-separated
+paths); their entries join the shipped ones. A name defined twice, in one file or across files,
+is an error naming both places: overriding a published entry silently would defeat pinning.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo.weights.errors import ManifestError, UnknownWeightsError
+from zoo.weights.names import SHA256_RE, split_name
+from zoo.weights.sources import Source, parse_source
+
+SCHEMA_VERSION = 1
+#: The shipped manifest lives at the repository root, next to ``zoo/``.
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "weights_manifest.json"
+
+FORMATS = ("safetensors", "pt")
+LAYOUTS = ("zoo", "timm", "smp", "ultralytics", "torchvision")
+COVERAGES = ("model", "backbone")
+#: field -> (required, accepted JSON types). ``sha256``/``size`` may be null only when unverified.
+FIELDS: dict[str, tuple[bool, tuple[type, ...]]] = {
+    "source": (True, (str,)),
+    "sha256": (True, (str, type(None))),
+    "size": (True, (int, type(None))),
+    "format": (True, (str,)),
+    "layout": (True, (str,)),
+    "coverage": (True, (str,)),
+    "license": (True, (str,)),
+    "dataset": (False, (str,)),
+    "metrics": (False, (dict,)),
+    "input_size": (False, (list,)),
+    "mean": (False, (list,)),
+    "std": (False, (list,)),
+    "nc": (False, (int,)),
+    "names": (False, (list, dict)),
+    "paper": (False, (str,)),
+    "url": (False, (str,)),
+    "default": (False, (bool,)),
+    "allow_pickle": (False, (bool,)),
+    "unverified": (False, (bool,)),
+    "notes": (False, (str,)),
+}
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One validated manifest entry.
+
+    Attributes:
+        name (str): ``<model>.<tag>``.
+        model (str): Model name part, e.g. ``deeplabv3p-s``.
+        tag (str): Tag part, e.g. ``voc``.
+        source (Source): Parsed source.
+        sha256 (str | None): Full lowercase hex digest; None only for unverified entries.
+        size (int | None): Size in bytes; None only for unverified entries.
+        format (str): ``safetensors`` or ``pt``.
+        layout (str): Key layout, selects the converter.
+        coverage (str): ``model`` (whole network) or ``backbone``.
+        license (str): License of the weights.
+        default (bool): Whether this is the model's ``DEFAULT`` weights.
+        allow_pickle (bool): Whether the publisher vouches for loading this ``.pt`` with weights_only.
+        unverified (bool): No pinned digest/size: refused unless the caller allows unverified weights.
+        manifest (Path | None): File the entry came from.
+        meta (dict): The remaining descriptive fields (dataset, metrics, input_size, mean, std, nc,
+            names, paper, url, notes).
+    """
+
+    name: str
+    model: str
+    tag: str
+    source: Source
+    sha256: str | None
+    size: int | None
+    format: str
+    layout: str
+    coverage: str
+    license: str
+    default: bool = False
+    allow_pickle: bool = False
+    unverified: bool = False
+    manifest: Path | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def nc(self) -> int | None:
+        """Number of classes of the checkpoint's head, if recorded."""
+        return self.meta.get("nc")
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry as the JSON object stored in a manifest.
+
+        Returns:
+            (dict[str, Any]): JSON-serialisable fields (without the name key).
+        """
+        out: dict[str, Any] = {
+            "source": self.source.raw,
+            "sha256": self.sha256,
+            "size": self.size,
+            "format": self.format,
+            "layout": self.layout,
+            "coverage": self.coverage,
+            "license": self.license,
+        }
+        out.update(self.meta)
+        for flag in ("default", "allow_pickle", "unverified"):
+            if getattr(self, flag):
+                out[flag] = True
+        return out
+
+
+class Manifest:
+    """A validated set of weights entries, merged from one or more manifest files."""
+
+    def __init__(self, entries: Mapping[str, WeightsEntry], paths: tuple[Path, ...] = ()):
+        """Build a manifest from validated entries.
+
+        Args:
+            entries (Mapping[str, WeightsEntry]): Entries by name.
+            paths (tuple[Path, ...]): Files the entries came from.
+        """
+        self.entries: dict[str, WeightsEntry] = dict(entries)
+        self.paths = paths
+
+    def __iter__(self) -> Iterator[WeightsEntry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries
+
+    def get(self, name: str) -> WeightsEntry:
+        """Return the entry called ``name``.
+
+        Args:
+            name (str): ``<model>.<tag>``.
+
+        Returns:
+            (WeightsEntry): The entry.
+
+        Raises:
+            UnknownWeightsError: If there is none; the message lists close names.
+        """
+        try:
+            return self.entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.entries), n=5, cutoff=0.5)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise UnknownWeightsError(
+                f"no weights named {name!r} in {', '.join(map(str, self.paths)) or 'the manifest'}.{hint} "
+                f"List them with zoo.weights.load_manifest().entries."
+            ) from None
+
+    def for_model(self, model_name: str) -> list[WeightsEntry]:
+        """Return every entry of one model, default first.
+
+        Args:
+            model_name (str): e.g. ``deeplabv3p-s``.
+
+        Returns:
+            (list[WeightsEntry]): Entries, possibly empty.
+        """
+        found = [e for e in self.entries.values() if e.model == model_name]
+        return sorted(found, key=lambda e: (not e.default, e.tag))
+
+    def default_for(self, model_name: str) -> WeightsEntry | None:
+        """Return the model's ``DEFAULT`` entry, or None if it has none.
+
+        Args:
+            model_name (str): e.g. ``vit-b-cls``.
+
+        Returns:
+            (WeightsEntry | None): The default entry.
+        """
+        return next((e for e in self.entries.values() if e.model == model_name and e.default), None)
+
+
+def _reject_duplicate_keys(path: Path):
+    """Build an ``object_pairs_hook`` that fails on a key repeated inside one JSON object.
+
+    ``json.load`` keeps the last of duplicate keys silently, which would hide a second entry.
+    """
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ManifestError(f"{path}: duplicate key {key!r} in one JSON object (entry or field defined twice)")
+            out[key] = value
+        return out
+
+    return hook
+
+
+def read_manifest_file(path: str | os.PathLike) -> dict[str, WeightsEntry]:
+    """Read and strictly validate one manifest file.
+
+    Args:
+        path (str | os.PathLike): Manifest JSON file.
+
+    Returns:
+        (dict[str, WeightsEntry]): Entries by name.
+
+    Raises:
+        ManifestError: On any schema violation; the message names the file and the entry.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ManifestError(f"cannot read weights manifest {path}: {e}") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys(path))
+    except json.JSONDecodeError as e:
+        raise ManifestError(f"{path}: not valid JSON: {e}") from None
+    return validate_manifest(data, path=path)
+
+
+def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, WeightsEntry]:
+    """Validate a parsed manifest document.
+
+    Args:
+        data (Any): Parsed JSON.
+        path (Path | None): File it came from (for messages and relative local sources).
+
+    Returns:
+        (dict[str, WeightsEntry]): Entries by name.
+
+    Raises:
+        ManifestError: On any schema violation.
+    """
+    where = str(path) if path else "<manifest>"
+    if not isinstance(data, dict):
+        raise ManifestError(f"{where}: top level must be a JSON object")
+    extra = set(data) - {"schema_version", "weights"}
+    if extra:
+        raise ManifestError(f"{where}: unknown top-level field(s) {sorted(extra)}; allowed: schema_version, weights")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ManifestError(
+            f"{where}: schema_version must be {SCHEMA_VERSION}, got {data.get('schema_version')!r}"
+        )
+    weights = data.get("weights")
+    if not isinstance(weights, dict):
+        raise ManifestError(f"{where}: 'weights' must be an object mapping '<model>.<tag>' to entries")
+    entries: dict[str, WeightsEntry] = {}
+    defaults: dict[str, str] = {}
+    for name, raw in weights.items():
+        entry = validate_entry(name, raw, path=path)
+        if entry.default:
+            if entry.model in defaults:
+                raise ManifestError(
+                    f"{where}: entries {defaults[entry.model]!r} and {name!r} are both the default for "
+                    f"model {entry.model!r}; mark only one with \"default\": true"
+                )
+            defaults[entry.model] = name
+        entries[name] = entry
+    return entries
+
+
+def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsEntry:
+    """Validate one entry.
+
+    Args:
+        name (Any): Entry key.
+        raw (Any): Entry object.
+        path (Path | None): Manifest file, for messages and relative sources.
+
+    Returns:
+        (WeightsEntry): The validated entry.
+
+    Raises:
+        ManifestError: Naming the entry and the field at fault.
+    """
+    where = f"{path or '<manifest>'}: entry {name!r}"
+    try:
+        model, tag = split_name(name)
+    except (TypeError, ValueError) as e:
+        raise ManifestError(f"{where}: {e}") from None
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{where}: must be a JSON object, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        close = {u: difflib.get_close_matches(u, list(FIELDS), n=1) for u in unknown}
+        hints = ", ".join(f"{u!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for u, c in close.items())
+        raise ManifestError(f"{where}: unknown field(s) {hints}; allowed: {', '.join(FIELDS)}")
+    for key, (required, types) in FIELDS.items():
+        if key not in raw:
+            if required:
+                raise ManifestError(f"{where}: missing required field {key!r}")
+            continue
+        value = raw[key]
+        # bool is an int subclass: a 'size': true must not pass as 1 byte
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = "/".join("null" if t is type(None) else t.__name__ for t in types)
+            raise ManifestError(f"{where}: field {key!r} must be {names}, got {value!r}")
+    unverified = raw.get("unverified", False)
+    sha256, size = raw["sha256"], raw["size"]
+    if sha256 is None and not unverified:
+        raise ManifestError(
+            f"{where}: 'sha256' is null; give the full 64-hex digest, or mark the entry \"unverified\": true"
+        )
+    if sha256 is not None and not SHA256_RE.match(sha256):
+        raise ManifestError(
+            f"{where}: malformed sha256 {sha256!r}: expected 64 lowercase hex characters (the full digest)"
+        )
+    if size is None and not unverified:
+        raise ManifestError(f"{where}: 'size' is null; give the size in bytes, or mark the entry \"unverified\": true")
+    if size is not None and size <= 0:
+        raise ManifestError(f"{where}: 'size' must be a positive number of bytes, got {size}")
+    for key, allowed in (("format", FORMATS), ("layout", LAYOUTS), ("coverage", COVERAGES)):
+        if raw[key] not in allowed:
+            raise ManifestError(f"{where}: {key} {raw[key]!r} is not one of {', '.join(allowed)}")
+    if raw["format"] == "safetensors" and raw.get("allow_pickle"):
+        raise ManifestError(f"{where}: 'allow_pickle' makes no sense for a safetensors file; remove it")
+    _check_meta(where, raw)
+    source = parse_source(raw["source"], base_dir=path.parent if path else None, where=where)
+    expected_ext = ".safetensors" if raw["format"] == "safetensors" else (".pt", ".pth", ".bin")
+    if not source.filename.endswith(expected_ext):
+        raise ManifestError(
+            f"{where}: format {raw['format']!r} but the source file is {source.filename!r}; the "
+            f"extension must match the format"
+        )
+    meta_keys = set(FIELDS) - {"source", "sha256", "size", "format", "layout", "coverage", "license",
+                               "default", "allow_pickle", "unverified"}
+    return WeightsEntry(
+        name=name,
+        model=model,
+        tag=tag,
+        source=source,
+        sha256=sha256,
+        size=size,
+        format=raw["format"],
+        layout=raw["layout"],
+        coverage=raw["coverage"],
+        license=raw["license"],
+        default=raw.get("default", False),
+        allow_pickle=raw.get("allow_pickle", False),
+        unverified=unverified,
+        manifest=path,
+        meta={k: raw[k] for k in sorted(meta_keys) if k in raw},
+    )
+
+
+def _check_meta(where: str, raw: dict[str, Any]) -> None:
+    """Check the shapes of the descriptive fields (lists of numbers, names vs nc)."""
+    if "input_size" in raw:
+        v = raw["input_size"]
+        if not (len(v) in (2, 3) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)):
+            raise ManifestError(f"{where}: input_size must be [C, H, W] or [H, W] positive ints, got {v!r}")
+    for key in ("mean", "std"):
+        if key in raw:
+            v = raw[key]
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+            if not (v and ok):
+                raise ManifestError(f"{where}: {key} must be a non-empty list of numbers, got {v!r}")
+    if "nc" in raw and raw["nc"] <= 0:
+        raise ManifestError(f"{where}: nc must be positive, got {raw['nc']}")
+    if "names" in raw:
+        n = len(raw["names"])
+        if "nc" in raw and n != raw["nc"]:
+            raise ManifestError(f"{where}: {n} names but nc is {raw['nc']}; they must agree")
+    if "metrics" in raw:
+        bad = {k: v for k, v in raw["metrics"].items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
+        if bad:
+            raise ManifestError(f"{where}: metrics must map names to numbers, got {bad!r}")
+
+
+def manifest_paths(path: str | os.PathLike | None = None) -> tuple[Path, ...]:
+    """Return the manifest files to read: ``path`` (or the shipped one) plus ``ZOO_MANIFEST`` files.
+
+    Args:
+        path (str | os.PathLike | None): Main manifest; None for the shipped ``weights_manifest.json``.
+
+    Returns:
+        (tuple[Path, ...]): Files, in merge order.
+    """
+    paths = [Path(path) if path is not None else DEFAULT_MANIFEST]
+    extra = os.environ.get("ZOO_MANIFEST", "")
+    paths += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
+    return tuple(dict.fromkeys(paths))  # drop repeats, keep order
+
+
+_CACHE: dict[tuple, Manifest] = {}
+
+
+def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
+    """Load, validate and merge the manifest(s).
+
+    Results are cached per set of files and their modification times, so repeated lookups are
+    cheap and an edited file is re-read.
+
+    Args:
+        path (str | os.PathLike | None): Main manifest; None for the shipped one. Files listed in the
+            ``ZOO_MANIFEST`` environment variable (``os.pathsep``-separated) are merged in.
+
+    Returns:
+        (Manifest): Merged, validated manifest.
+
+    Raises:
+        ManifestError: If a file is invalid, or two files define the same name or two defaults.
+    """
+    paths = manifest_paths(path)
+    key = tuple((str(p), _stamp(p)) for p in paths)
+    if key in _CACHE:
+        return _CACHE[key]
+    merged: dict[str, WeightsEntry] = {}
+    for p in paths:
+        for name, entry in read_manifest_file(p).items():
+            if name in merged:
+                raise ManifestError(
+                    f"weights {name!r} is defined in both {merged[name].manifest} and {p}; rename one "
+                    "(names are unique so that a pinned name always means the same bytes)"
+                )
+            if entry.default:
+                other = next((e for e in merged.values() if e.model == entry.model and e.default), None)
+                if other is not None:
+                    raise ManifestError(
+                        f"model {entry.model!r} has two defaults: {other.name!r} in {other.manifest} and "
+                        f"{name!r} in {p}; drop \"default\" from one"
+                    )
+            merged[name] = entry
+    manifest = Manifest(merged, paths)
+    _CACHE[key] = manifest
+    return manifest
+
+
+def _stamp(p: Path) -> tuple[int, int] | None:
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
