@@ -169,6 +169,15 @@ def validate_model_dict(d: dict, source: str = "<model dict>") -> None:
             raise ModelConfigError(f"{source}: 'scales' must map letters to [depth, width, max_channels]")
         if d.get("scale") and d["scale"] not in scales:
             raise ModelConfigError(f"{source}: scale {d['scale']!r} not in scales {sorted(scales)}")
+    symbols = d.get("symbols")
+    if symbols is not None:
+        if not isinstance(symbols, dict) or not all(isinstance(k, str) and k.isidentifier() for k in symbols):
+            raise ModelConfigError(f"{source}: 'symbols' must map identifiers to values or to {{scale: value}}")
+        for k, v in symbols.items():
+            if isinstance(v, dict) and scales and set(v) != set(scales):
+                raise ModelConfigError(
+                    f"{source}: symbol {k!r} gives values for scales {sorted(v)}, the model has {sorted(scales)}"
+                )
     rows = d["backbone"] + d["head"]
     for i, row in enumerate(rows):
         if not isinstance(row, (list, tuple)) or len(row) != 4:

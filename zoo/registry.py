@@ -274,11 +274,12 @@ def _same_definition(a: type, b: type) -> bool:
 
 
 def _architecture_block_modules() -> list[str]:
-    """Import paths of the block modules shipped in ``architectures/`` (found on disk, not imported)."""
+    """Import paths of zoo's generic blocks and of the block modules in ``architectures/`` (found on disk)."""
     import architectures
 
     root = Path(architectures.__file__).parent
-    return sorted(f"architectures.{p.parent.name}.modules" for p in root.glob("*/modules.py"))
+    shipped = sorted(f"architectures.{p.parent.name}.modules" for p in root.glob("*/modules.py"))
+    return ["zoo.nn.blocks", "zoo.nn.heads", *shipped]
 
 
 def _stock_names() -> list[str]:

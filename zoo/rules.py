@@ -28,6 +28,7 @@ __all__ = [
     "concat",
     "head",
     "explicit",
+    "from_module",
     "custom",
 ]
 
@@ -81,7 +82,8 @@ class LayerPlan:
 
     Attributes:
         args (list): Positional constructor arguments.
-        c_out (int | list[int]): Output channels seen by later rows.
+        c_out (int | list[int] | None): Output channels seen by later rows; None reads the built
+            module's ``out_channels`` attribute.
         repeats (int): Stack this many copies in an ``nn.Sequential`` (1: a single module).
         class_attrs (dict): Class attributes set on the module class only while it is constructed
             and restored right after (Ultralytics' heads read ``legacy`` in ``__init__``).
@@ -182,6 +184,20 @@ def explicit(out_index: int) -> Rule:
         return LayerPlan(list(x.args), x.args[out_index], x.repeats)
 
     rule.__name__ = "explicit"
+    return rule
+
+
+def from_module() -> Rule:
+    """``Module(c1, *args)``; output channels read from the built module's ``out_channels``.
+
+    For blocks whose channels only the built module knows, such as a pretrained encoder
+    (``out_channels`` may be a list for multi-output blocks).
+    """
+
+    def rule(x: LayerInputs) -> LayerPlan:
+        return LayerPlan([x.c1, *x.args], None, x.repeats)
+
+    rule.__name__ = "from_module"
     return rule
 
 

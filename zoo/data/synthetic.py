@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -274,12 +274,18 @@ def _build(root: str | os.PathLike, stamp: dict, write: Callable[[Path], None]) 
         return root
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         found = _read_stamp(root)
-        what = f"a zoo synthetic dataset with other parameters {found.get('params')}" if found else "other files"
-        raise FileExistsError(
-            f"{root} already holds {what}; expected {stamp['params']}. Remove it or choose another root."
+        what = (
+            f"a zoo synthetic dataset with other parameters ({found.get('task')}, version {found.get('version')}, "
+            f"{found.get('params')})"
+            if isinstance(found, dict)
+            else "other files"
         )
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".partial", dir=root.parent))
+        raise FileExistsError(
+            f"{root} already holds {what}; expected ({stamp['task']}, version {stamp['version']}, "
+            f"{stamp['params']}). Remove it or choose another root."
+        )
+    tmp = root.parent / f".{root.name}.{uuid.uuid4().hex[:12]}.partial"  # same filesystem, so rename is atomic
+    tmp.mkdir(parents=True)
     try:
         write(tmp)
         (tmp / STAMP_NAME).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -296,6 +302,7 @@ def _build(root: str | os.PathLike, stamp: dict, write: Callable[[Path], None]) 
 
 def _stamp(task: str, **params: object) -> dict:
     """Return the stamp that identifies a dataset: generator, version, task and parameters."""
+    params = {k: v if isinstance(v, bool) else int(v) for k, v in params.items()}  # numpy ints to JSON ints
     return {"generator": "zoo.data.synthetic", "version": _VERSION, "task": task, "params": params}
 
 
@@ -351,7 +358,7 @@ def make_semantic_dataset(
                 _write_png(d / "images" / split / f"{i:05d}.png", image)
                 _write_png(d / "masks" / split / f"{i:05d}.png", mask)
 
-    params = dict(n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=int(seed), ignore_band=bool(ignore_band))
+    params = dict(n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=seed, ignore_band=bool(ignore_band))
     _build(root, _stamp("semantic", **params), write)
     return _write_yaml(root, names, extra)
 
@@ -406,7 +413,7 @@ def make_detection_dataset(
                 text = "".join(f"{k} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n" for k, cx, cy, w, h in rows)
                 (d / "labels" / split / f"{i:05d}.txt").write_text(text, encoding="utf-8")
 
-    params = dict(n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=int(seed), max_objects=max_objects)
+    params = dict(n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=seed, max_objects=max_objects)
     _build(root, _stamp("detect", **params), write)
     return _write_yaml(root, _class_names(nc))
 
@@ -447,7 +454,9 @@ def make_classification_dataset(
     _check_common(n_train, n_val, imgsz, seed)
     _check_int("nc", nc, 2, _MAX_NC)
     if min(n_train, n_val) < nc:
-        raise ValueError(f"n_train and n_val must be >= nc so every class has an image, got {n_train}, {n_val}, nc={nc}")
+        raise ValueError(
+            f"n_train and n_val must be >= nc (an image per class), got n_train={n_train}, n_val={n_val}, nc={nc}"
+        )
     width = len(str(nc - 1))
     folders = [f"{k:0{width}d}_{name}" for k, name in enumerate(_class_names(nc))]
     sizes = {"train": n_train, "val": n_val}
@@ -461,7 +470,7 @@ def make_classification_dataset(
                 image = _draw_classification(_image_rng(seed, split, i), imgsz, nc, k)
                 _write_png(d / split / folders[k] / f"{i:05d}.png", image)
 
-    return _build(root, _stamp("classify", n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=int(seed)), write)
+    return _build(root, _stamp("classify", n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=seed), write)
 
 
 _MAKERS: dict[str, Callable[..., Path]] = {

@@ -93,6 +93,8 @@ def parse_model(d: dict, ch: int, verbose: bool = True) -> tuple[torch.nn.Sequen
         raise ModelConfigError(f"{source}: {e}") from None
     symbols = {k: d[k] for k in ("nc", "kpt_shape", "end2end") if k in d}
     symbols["reg_max"] = d.get("reg_max", 16)
+    for name, value in (d.get("symbols") or {}).items():  # per-scale values, e.g. an encoder name per scale
+        symbols[name] = value[scale] if isinstance(value, dict) else value
     options = {"reg_max": symbols["reg_max"], "end2end": d.get("end2end")}
     state = {"legacy": True}  # Ultralytics' heads build legacy branches unless a modern block is present
 
@@ -140,8 +142,17 @@ def parse_model(d: dict, ch: int, verbose: bool = True) -> tuple[torch.nn.Sequen
             layers.append(module)
             if i == 0:
                 channels = []
-            channels.append(plan.c_out)
+            channels.append(plan.c_out if plan.c_out is not None else _out_channels(blocks[-1], source, i, row))
     return torch.nn.Sequential(*layers), sorted(save)
+
+
+def _out_channels(module: torch.nn.Module, source: str, i: int, row: list) -> Any:
+    """Output channels a module reports itself (rules returning ``c_out=None``)."""
+    c_out = getattr(module, "out_channels", None)
+    if c_out is None:
+        raise ModelConfigError(f"{source}: layer {i} {row!r}: its rule leaves output channels to the module, "
+                               f"but {type(module).__name__} has no 'out_channels' attribute")
+    return c_out
 
 
 def _type_name(cls: Any) -> str:

@@ -23,7 +23,7 @@ LOGGER = logging.getLogger("zoo.weights")
 
 
 def entry_path(entry: WeightsEntry, *, progress: bool = True, allow_unverified: bool = False,
-               retry: RetryPolicy = DEFAULT_RETRY) -> Path:
+               retry: RetryPolicy = DEFAULT_RETRY, offline: bool | None = None, repair: bool = True) -> Path:
     """Return a verified local copy of an entry's file, downloading it if needed and allowed.
 
     Args:
@@ -31,6 +31,9 @@ def entry_path(entry: WeightsEntry, *, progress: bool = True, allow_unverified: 
         progress (bool): Show a progress bar when downloading.
         allow_unverified (bool): Accept an entry marked ``unverified`` (no pinned digest/size).
         retry (RetryPolicy): Download retry policy.
+        offline (bool | None): Forbid downloads; None reads ``ZOO_OFFLINE``/``YOLO_OFFLINE``.
+        repair (bool): Delete (and, online, re-download) a cached file that fails verification;
+            False raises :class:`ChecksumError` and leaves the file for inspection.
 
     Returns:
         (Path): Local file whose size and sha256 match the entry.
@@ -47,7 +50,7 @@ def entry_path(entry: WeightsEntry, *, progress: bool = True, allow_unverified: 
             "established by the publisher). Pass allow_unverified=True to use them anyway"
         )
     return source_path(entry.source, sha256=entry.sha256, size=entry.size, name=entry.name,
-                       progress=progress, retry=retry)
+                       progress=progress, retry=retry, offline=offline, repair=repair)
 
 
 def url_path(url: str, *, progress: bool = True, allow_unverified: bool = False,
@@ -82,8 +85,10 @@ def url_path(url: str, *, progress: bool = True, allow_unverified: bool = False,
 
 
 def source_path(source: Source, *, sha256: str | None, size: int | None, name: str,
-                progress: bool = True, retry: RetryPolicy = DEFAULT_RETRY) -> Path:
+                progress: bool = True, retry: RetryPolicy = DEFAULT_RETRY, offline: bool | None = None,
+                repair: bool = True) -> Path:
     """Return a verified local file for a parsed source (see :func:`entry_path`)."""
+    offline = is_offline() if offline is None else offline
     if source.kind == "local":
         path = source.path
         if not path.is_file():
@@ -92,21 +97,23 @@ def source_path(source: Source, *, sha256: str | None, size: int | None, name: s
         return path
     root = cache_dir()
     if sha256 is None:
-        return _unpinned_path(source, name=name, root=root, progress=progress, retry=retry)
+        return _unpinned_path(source, name=name, root=root, progress=progress, retry=retry, offline=offline)
     dest = ensure_inside(root, cached_path(sha256, source.filename, root))
     if dest.exists():
         try:
             check_file(dest, sha256=sha256, size=size, what=name)
             return dest
         except ChecksumError as e:
+            if not repair:
+                raise
             remove_quietly(dest)  # never keep a file we know is wrong
-            if is_offline():
+            if offline:
                 raise WeightsNotCachedError(
                     f"{e}. The corrupt cached file was deleted and downloads are off "
                     f"(ZOO_OFFLINE/YOLO_OFFLINE); run `zoo weights fetch {name}` while online"
                 ) from None
             LOGGER.warning("%s; deleted it, downloading again", e)
-    elif is_offline():
+    elif offline:
         raise WeightsNotCachedError(
             f"{name}: {source.filename} is not in the weights cache ({dest}) and downloads are off "
             f"(ZOO_OFFLINE/YOLO_OFFLINE). Fetch it while online with `zoo weights fetch {name}`, "
@@ -117,7 +124,8 @@ def source_path(source: Source, *, sha256: str | None, size: int | None, name: s
     return path
 
 
-def _unpinned_path(source: Source, *, name: str, root: Path, progress: bool, retry: RetryPolicy) -> Path:
+def _unpinned_path(source: Source, *, name: str, root: Path, progress: bool, retry: RetryPolicy,
+                   offline: bool) -> Path:
     """Cache an explicitly allowed unpinned source, trusting its digest on first use."""
     key = hashlib.sha256(source.raw.encode()).hexdigest()[:32]
     dest = ensure_inside(root, root / "unverified" / key / check_filename(source.filename))
@@ -129,9 +137,9 @@ def _unpinned_path(source: Source, *, name: str, root: Path, progress: bool, ret
             return dest
         except ChecksumError as e:
             remove_quietly(dest)
-            if is_offline():
+            if offline:
                 raise WeightsNotCachedError(f"{e}; the file was deleted and downloads are off") from None
-    elif is_offline():
+    elif offline:
         raise WeightsNotCachedError(
             f"{name}: not in the weights cache and downloads are off (ZOO_OFFLINE/YOLO_OFFLINE); "
             f"fetch it while online with `zoo weights fetch {name}`"

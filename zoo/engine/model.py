@@ -1,0 +1,109 @@
+"""``ZooModel``: Ultralytics' ``Model`` front end for zoo's architectures.
+
+``train``, ``val``, ``predict``, ``export`` and ``benchmark`` are Ultralytics' own; zoo supplies the
+``task_map`` (zoo's model classes and trainers, Ultralytics' validators and predictors) and resolves
+zoo model names. Training always goes through zoo's trainers, also for a list of datasets, where
+Ultralytics would otherwise relaunch its own command line and lose zoo's classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ultralytics.cfg import DEFAULT_CFG_DICT
+from ultralytics.engine.model import Model
+from ultralytics.models import yolo
+from ultralytics.nn.tasks import guess_model_task
+from ultralytics.utils import RANK
+
+from zoo import catalog
+from zoo.engine.trainers import ZooClassificationTrainer, ZooDetectionTrainer, ZooSemanticTrainer
+from zoo.nn.models import MODEL_CLASSES, model_dict
+
+__all__ = ["ZooModel", "TASK_MAP"]
+
+TASK_MAP = {
+    "semantic": {
+        "model": MODEL_CLASSES["semantic"],
+        "trainer": ZooSemanticTrainer,
+        "validator": yolo.semantic.SemanticSegmentationValidator,
+        "predictor": yolo.semantic.SemanticSegmentationPredictor,
+    },
+    "detect": {
+        "model": MODEL_CLASSES["detect"],
+        "trainer": ZooDetectionTrainer,
+        "validator": yolo.detect.DetectionValidator,
+        "predictor": yolo.detect.DetectionPredictor,
+    },
+    "classify": {
+        "model": MODEL_CLASSES["classify"],
+        "trainer": ZooClassificationTrainer,
+        "validator": yolo.classify.ClassificationValidator,
+        "predictor": yolo.classify.ClassificationPredictor,
+    },
+}
+
+
+class ZooModel(Model):
+    """A zoo architecture behind Ultralytics' ``Model`` interface.
+
+    Args:
+        model (str | Path): A zoo model name (``deeplabv3p-s``), a model YAML, or a ``.pt`` checkpoint.
+        task (str | None): ``semantic`` (or ``segment``), ``detect`` or ``classify``; default the
+            architecture's own task.
+        verbose (bool): Print the model summary.
+        nc (int | None): Number of classes for a newly built model (default: the YAML's).
+
+    Examples:
+        >>> model = ZooModel("deeplabv3p-s", task="segment")
+        >>> model.train(data="synthetic/data.yaml", epochs=1)
+    """
+
+    def __init__(
+        self, model: str | Path = "deeplabv3p-s", task: str | None = None, verbose: bool = False, nc: int | None = None
+    ):
+        self._nc = nc
+        super().__init__(model=model, task=task, verbose=verbose)
+
+    @property
+    def task_map(self) -> dict:
+        """zoo's model class and trainer with Ultralytics' validator and predictor, per task."""
+        return TASK_MAP
+
+    def _new(self, cfg: str | dict, task: str | None = None, verbose: bool = False) -> None:
+        """Build a new model from a zoo model name, YAML path or dictionary."""
+        d = model_dict(cfg)
+        source = d.get("zoo_model") or d.get("yaml_file") or "model"
+        self.task = catalog.normalize_task(task, arch_task=d.get("task") or _stock_task(d, source), source=source)
+        self.model = TASK_MAP[self.task]["model"](d, nc=self._nc, verbose=verbose and RANK == -1)
+        self.cfg = d.get("zoo_model") or str(cfg)
+        self.overrides["model"] = self.cfg
+        self.overrides["task"] = self.task
+        self.model.args = {**DEFAULT_CFG_DICT, **self.overrides}  # allows export before training
+        self.model.task = self.task
+        self.model_name = self.cfg
+
+    def _load(self, weights: str, task: str | None = None) -> None:
+        """Load a ``.pt`` checkpoint, or build a zoo model name (any string without a weights suffix)."""
+        if not Path(weights).suffix and not Path(weights).exists():
+            self._new(weights, task=task)
+            return
+        super()._load(weights, task=task)
+        source = str(weights)
+        self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=source)
+
+    def train(self, trainer=None, **kwargs: Any):
+        """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``)."""
+        return super().train(trainer=trainer or self._smart_load("trainer"), **kwargs)
+
+
+def _stock_task(d: dict, source: str) -> str:
+    """The task of a YAML without zoo metadata (a user's or a stock Ultralytics YAML)."""
+    task = guess_model_task(d)
+    if task not in TASK_MAP:
+        raise ValueError(
+            f"{source}: Ultralytics task {task!r} is not one of zoo's tasks ({', '.join(TASK_MAP)}); "
+            "pass task= explicitly or use Ultralytics' YOLO class for it"
+        )
+    return task

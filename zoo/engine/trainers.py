@@ -1,0 +1,61 @@
+"""Ultralytics task trainers that build zoo's models.
+
+Only ``get_model`` changes: Ultralytics' trainers construct their own model classes, which build
+through Ultralytics' parser; these build zoo's classes from a zoo model name, a YAML path or a
+checkpoint's YAML dictionary. Everything else (data, loss, optimisation, validation, checkpoints,
+DDP) is Ultralytics' own. The classes live at this stable import path: DDP pickles them.
+"""
+
+from __future__ import annotations
+
+import torch
+from ultralytics.models.yolo.classify import ClassificationTrainer
+from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.models.yolo.semantic import SemanticSegmentationTrainer
+from ultralytics.utils import RANK
+
+from zoo.nn.models import ZooClassificationModel, ZooDetectionModel, ZooSemanticModel
+
+__all__ = ["ZooSemanticTrainer", "ZooDetectionTrainer", "ZooClassificationTrainer"]
+
+
+class ZooSemanticTrainer(SemanticSegmentationTrainer):
+    """Ultralytics' semantic segmentation trainer on zoo's models."""
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True) -> ZooSemanticModel:
+        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
+        model = ZooSemanticModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        model = self.set_model_names_for_load(model)
+        if weights:
+            model.load(weights)
+        return model
+
+
+class ZooDetectionTrainer(DetectionTrainer):
+    """Ultralytics' detection trainer on zoo's models."""
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True) -> ZooDetectionModel:
+        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
+        model = ZooDetectionModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        model = self.set_model_names_for_load(model)
+        if weights:
+            model.load(weights)
+        return model
+
+
+class ZooClassificationTrainer(ClassificationTrainer):
+    """Ultralytics' classification trainer on zoo's models."""
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
+        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
+        model = ZooClassificationModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        if weights:
+            model.load(weights)
+        for m in model.modules():  # the classify trainer's own preparation of a fresh model
+            if self.args.pretrained is False and not self.resume and hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+            if isinstance(m, torch.nn.Dropout) and self.args.dropout:
+                m.p = self.args.dropout
+        for p in model.parameters():
+            p.requires_grad = True
+        return model

@@ -1,0 +1,58 @@
+"""``zoo weights`` subcommands: ``fetch``, ``verify``, ``list``. Stdlib only.
+
+Wire into the main CLI as ``zoo weights <args>`` -> ``zoo.weights.cli.main(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from zoo.weights.errors import WeightsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a weights subcommand.
+
+    Args:
+        argv (list[str] | None): Arguments after ``zoo weights``; default ``sys.argv[1:]``.
+
+    Returns:
+        (int): Exit status (0 ok, 1 error).
+    """
+    parser = argparse.ArgumentParser(prog="zoo weights", description="Manage zoo's pinned weights cache.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fetch", help="download and verify weights into the cache")
+    p.add_argument("names", nargs="+", help="'<model>.<tag>' names or URLs")
+    p.add_argument("--allow-unverified", action="store_true")
+    p = sub.add_parser("verify", help="check cached weights or files (no download)")
+    p.add_argument("names", nargs="+", help="'<model>.<tag>' names or file paths")
+    p = sub.add_parser("list", help="list manifest entries")
+    p.add_argument("model", nargs="?", help="only this model")
+    args = parser.parse_args(argv)
+
+    from zoo.weights.fetching import fetch, verify
+    from zoo.weights.manifest import load_manifest
+
+    try:
+        if args.command == "fetch":
+            for n in args.names:
+                print(fetch(n, allow_unverified=args.allow_unverified))
+        elif args.command == "verify":
+            for n in args.names:
+                verify(n)
+                print(f"{n}: ok")
+        else:
+            m = load_manifest()
+            entries = m.for_model(args.model) if args.model else sorted(m, key=lambda e: e.name)
+            for e in entries:
+                flags = " ".join(f for f, on in (("default", e.default), ("unverified", e.unverified)) if on)
+                print(f"{e.name:50s} {e.coverage:8s} {e.layout:11s} {e.size or '?':>12} {flags}")
+    except WeightsError as e:
+        print(f"zoo weights {args.command}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

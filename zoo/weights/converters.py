@@ -1,0 +1,216 @@
+"""Key converters: turn a checkpoint's key layout into a zoo model's.
+
+Contract: a converter is ``fn(state_dict: dict[str, Tensor], model: nn.Module) -> Mapping[str, Tensor]``.
+It renames (and if needed reshapes) keys; it never loads anything itself. It may return a
+:class:`~zoo.weights.align.ConvertedStateDict` to add notes to the load report.
+
+Lookup for ``(layout, model_name)``, first hit wins:
+
+1. the architecture's metadata: ``zoo.catalog.get_architecture(model_name).converters[layout]``,
+   a ``"pkg.module:function"`` string imported on demand (importing the module also runs any
+   ``@register_converter`` in it);
+2. a converter registered for ``(layout, arch)``;
+3. the generic converter registered for ``(layout, None)``.
+
+Registering the same ``(layout, arch)`` twice is an error unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zoo.weights.errors import WeightsError
+
+ConverterFn = Callable[[dict[str, Any], Any], Mapping[str, Any]]
+_REGISTRY: dict[tuple[str, str | None], ConverterFn] = {}
+
+
+def register_converter(layout: str, arch: str | None = None, *, force: bool = False):
+    """Decorator registering a converter for a checkpoint layout (and optionally one architecture).
+
+    Args:
+        layout (str): Key layout, e.g. ``"smp"``.
+        arch (str | None): Architecture (``"deeplabv3p"``), or None for the layout's generic converter.
+        force (bool): Replace an existing registration instead of raising.
+
+    Returns:
+        (Callable): Decorator returning the function unchanged.
+
+    Examples:
+        >>> @register_converter("smp", arch="deeplabv3p")
+        ... def smp_to_zoo(state_dict, model):
+        ...     return {k.replace("encoder.", "model.0."): v for k, v in state_dict.items()}
+    """
+
+    def decorator(fn: ConverterFn) -> ConverterFn:
+        key = (layout, arch)
+        if key in _REGISTRY and _REGISTRY[key] is not fn and not force:
+            old = _REGISTRY[key]
+            raise WeightsError(
+                f"a converter for layout {layout!r}, arch {arch!r} is already registered "
+                f"({old.__module__}.{old.__qualname__}); pass force=True to replace it"
+            )
+        _REGISTRY[key] = fn
+        return fn
+
+    return decorator
+
+
+def get_converter(layout: str, *, model_name: str | None = None, arch: str | None = None) -> ConverterFn:
+    """Find the converter for a layout and model (see the module docstring for the order).
+
+    Args:
+        layout (str): Checkpoint key layout.
+        model_name (str | None): zoo model name (``deeplabv3p-s``), used to ask the catalog.
+        arch (str | None): Architecture name, if known without the catalog.
+
+    Returns:
+        (Callable): Converter.
+
+    Raises:
+        WeightsError: If none fits; the message lists the registered ones.
+    """
+    info = _architecture(model_name)
+    if info is not None:
+        arch = arch or getattr(info, "arch", None)
+        spec = (getattr(info, "converters", None) or {}).get(layout)
+        if spec:
+            return _import_spec(spec)
+    for key in ((layout, arch), (layout, None)):
+        if key in _REGISTRY:
+            return _REGISTRY[key]
+    known = ", ".join(f"{l}/{a or '*'}" for l, a in sorted(_REGISTRY, key=str))
+    raise WeightsError(
+        f"no converter for layout {layout!r} and architecture {arch!r}. Registered: {known}. Add one with "
+        "@zoo.weights.converters.register_converter(layout, arch=...) and list it in the architecture's "
+        "metadata"
+    )
+
+
+def _architecture(model_name: str | None):
+    """Ask the catalog about a model; None when there is no catalog or no such model."""
+    if not model_name:
+        return None
+    try:
+        from zoo.catalog import get_architecture
+    except ImportError:
+        return None
+    try:
+        return get_architecture(model_name)
+    except (KeyError, LookupError, ValueError):
+        return None
+
+
+def _import_spec(spec: str) -> ConverterFn:
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise WeightsError(f"bad converter reference {spec!r}: expected 'package.module:function'")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise WeightsError(f"cannot import converter {spec!r}: {e}") from None
+
+
+def registered() -> dict[tuple[str, str | None], ConverterFn]:
+    """Return a copy of the registry (for listing and tests)."""
+    return dict(_REGISTRY)
+
+
+# ---------------------------------------------------------------------------------------------
+# built-in converters
+
+
+@register_converter("zoo")
+@register_converter("torchvision")
+def identity(state_dict: dict[str, Any], model: Any) -> Mapping[str, Any]:
+    """Keys already match the model (zoo's own files; torchvision modules used as-is)."""
+    return state_dict
+
+
+_WRAPPERS = ("module.", "_orig_mod.")  # DataParallel/DDP and torch.compile wrappers
+
+
+@register_converter("timm")
+def timm_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str | None = None) -> Mapping[str, Any]:
+    """Place timm keys under the sub-module that holds the timm network.
+
+    Wrapper prefixes (``module.``, ``_orig_mod.``) are stripped. The target prefix is ``prefix``
+    if given, else inferred: the model prefix under which most checkpoint keys exist with the same
+    shape (``""`` when the model *is* the timm network, ``model.0.backbone.`` when it is nested).
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): timm state dict.
+        model (torch.nn.Module): Target model.
+        prefix (str | None): Sub-module prefix ending with ``.`` (or ``""``); None to infer.
+
+    Returns:
+        (ConvertedStateDict): Renamed state dict, with a note naming the prefix used.
+    """
+    from zoo.weights.align import ConvertedStateDict
+
+    clean = {}
+    for key, value in state_dict.items():
+        for w in _WRAPPERS:
+            key = key.removeprefix(w)
+        clean[key] = value
+    if prefix is None:
+        prefix = infer_prefix(clean, model.state_dict())
+    out = ConvertedStateDict({prefix + k: v for k, v in clean.items()})
+    if prefix:
+        out.notes.append(f"timm keys placed under {prefix!r}")
+    return out
+
+
+def infer_prefix(source: Mapping[str, Any], target: Mapping[str, Any]) -> str:
+    """Return the prefix ``p`` maximising the number of source keys ``k`` with ``p + k`` in target.
+
+    Args:
+        source (Mapping[str, torch.Tensor]): Checkpoint keys.
+        target (Mapping[str, torch.Tensor]): Model state dict.
+
+    Returns:
+        (str): Best prefix (``""`` if nothing better).
+    """
+    votes: collections.Counter[str] = collections.Counter()
+    for tkey, tval in target.items():
+        for skey, sval in _suffix_candidates(tkey, source):
+            if tuple(sval.shape) == tuple(tval.shape):
+                votes[tkey[: len(tkey) - len(skey)]] += 1
+    return votes.most_common(1)[0][0] if votes else ""
+
+
+def _suffix_candidates(tkey: str, source: Mapping[str, Any]):
+    parts = tkey.split(".")
+    for i in range(len(parts)):
+        suffix = ".".join(parts[i:])
+        if suffix in source:
+            yield suffix, source[suffix]
+
+
+@register_converter("ultralytics")
+def ultralytics_to_model(state_dict: dict[str, Any], model: Any) -> Mapping[str, Any]:
+    """Ultralytics keys (``model.<i>.…``), re-aligned by structure when the YAML was edited.
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): State dict of a pickled Ultralytics model
+            (``ckpt["ema" or "model"].float().state_dict()``, see :func:`zoo.weights.io.extract_state_dict`).
+        model (torch.nn.Module): Target model.
+
+    Returns:
+        (ConvertedStateDict): Remapped state dict with notes on the structural match.
+    """
+    from zoo.weights.align import remap_layers
+
+    return remap_layers(state_dict, model.state_dict())
+
+
+def call_converter(fn: ConverterFn, state_dict: dict[str, Any], model: Any, **options: Any) -> Mapping[str, Any]:
+    """Call a converter, passing only the options its signature accepts (e.g. ``prefix``)."""
+    params = inspect.signature(fn).parameters
+    accepted = {k: v for k, v in options.items() if k in params or any(
+        p.kind is p.VAR_KEYWORD for p in params.values())}
+    return fn(state_dict, model, **accepted)

@@ -1,0 +1,86 @@
+"""``load_weights``: resolve, verify, read, convert and copy weights into a model."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from zoo.weights.converters import ConverterFn, call_converter, get_converter, _architecture
+from zoo.weights.download import DEFAULT_RETRY, RetryPolicy
+from zoo.weights.fetching import ref_path
+from zoo.weights.io import PickleMode, detect_format, read_safetensors_metadata, read_state_dict
+from zoo.weights.manifest import Manifest, load_manifest
+from zoo.weights.refs import resolve_ref
+from zoo.weights.report import LoadReport, _logger, load_into
+
+LOGGER = logging.getLogger("zoo.weights")
+
+
+def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | None = None,
+                 allow_pickle: PickleMode = False, allow_unverified: bool = False, strict: bool = False,
+                 converter: ConverterFn | None = None, manifest: Manifest | None = None,
+                 progress: bool = True, retry: RetryPolicy = DEFAULT_RETRY) -> LoadReport:
+    """Load weights into a model and report what happened to every key.
+
+    Args:
+        model (torch.nn.Module): Target model (modified in place).
+        weights (str | os.PathLike): ``"DEFAULT"``, a tag, ``"<model>.<tag>"``, a file path or a URL.
+        model_name (str | None): zoo model name (``deeplabv3p-s``); default ``model.zoo_name`` if set.
+        allow_pickle (bool | "trusted"): Pickle policy for ``.pt`` files (see :mod:`zoo.weights.io`).
+            A manifest entry with ``"allow_pickle": true`` allows ``weights_only`` loading by itself.
+        allow_unverified (bool): Accept entries/URLs without a pinned digest.
+        strict (bool): Raise unless every key matches both ways (nothing is loaded then).
+        converter (Callable | None): Key converter overriding the layout's (see :mod:`zoo.weights.converters`).
+        manifest (Manifest | None): Manifest to use; default :func:`load_manifest`.
+        progress (bool): Progress bar when downloading.
+        retry (RetryPolicy): Download retry policy.
+
+    Returns:
+        (LoadReport): Per-key report (also logged).
+    """
+    model_name = model_name or getattr(model, "zoo_name", None)
+    ref = resolve_ref(weights, model_name=model_name, manifest=manifest or load_manifest())
+    path = ref_path(ref, progress=progress, allow_unverified=allow_unverified, retry=retry)
+    entry = ref.entry
+    if entry is not None and entry.allow_pickle and allow_pickle is False:
+        allow_pickle = True  # the publisher vouches for weights_only loading of this exact (hashed) file
+    state_dict = read_state_dict(path, allow_pickle=allow_pickle, name=ref.label)
+    layout = entry.layout if entry is not None else _guess_layout(path, state_dict)
+    options: dict[str, Any] = {}
+    if entry is not None and entry.coverage == "backbone":
+        info = _architecture(model_name)
+        prefix = getattr(info, "backbone_prefix", None) if info is not None else None
+        if prefix is not None:
+            options["prefix"] = prefix
+    conv = converter or get_converter(layout, model_name=model_name)
+    report = load_into(model, state_dict, converter=lambda sd, m: call_converter(conv, sd, m, **options),
+                       strict=strict, source=ref.label)
+    if report.mismatched:
+        _log_head_reinit(model, entry, report)
+    return report
+
+
+def _guess_layout(path, state_dict) -> str:
+    """Layout of a file without a manifest entry: zoo's own metadata, else Ultralytics-style keys."""
+    if detect_format(path) == "safetensors":
+        layout = read_safetensors_metadata(path).get("layout")
+        if layout:
+            return layout
+    if state_dict and all(k.startswith("model.") for k in state_dict):
+        return "ultralytics"  # identity when indices line up, structural alignment when they do not
+    return "zoo"
+
+
+def _log_head_reinit(model: Any, entry, report: LoadReport) -> None:
+    model_nc = getattr(model, "nc", None)
+    if model_nc is None:
+        yaml = getattr(model, "yaml", None)
+        model_nc = yaml.get("nc") if isinstance(yaml, dict) else None
+    ckpt_nc = entry.nc if entry is not None else None
+    if ckpt_nc is not None and model_nc is not None and ckpt_nc != model_nc:
+        _logger().warning(
+            "Head re-initialised: %s was trained with nc=%d, the model has nc=%d; %s keep their fresh "
+            "initialisation (train or fine-tune before use)",
+            entry.name, ckpt_nc, model_nc, ", ".join(report.reinitialised_prefixes),
+        )

@@ -1,0 +1,178 @@
+"""Copy a state dict into a model and report, key by key, what happened.
+
+A bare "Transferred 162/419 items" hides the interesting part. :class:`LoadReport` lists every
+key as loaded, re-initialised (shape mismatch, with both shapes), missing (model key absent from
+the checkpoint) or unexpected (checkpoint key the model lacks), grouped by layer prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LOGGER = logging.getLogger("zoo.weights")
+_NUM = re.compile(r"^\d+$")
+
+
+def layer_prefix(key: str) -> str:
+    """Group key of a parameter name: everything up to the first numeric part, or the first part.
+
+    ``model.22.cv2.0.weight`` -> ``model.22``; ``blocks.3.attn.qkv.weight`` -> ``blocks.3``;
+    ``head.weight`` -> ``head``.
+
+    Args:
+        key (str): State-dict key.
+
+    Returns:
+        (str): Layer prefix.
+    """
+    parts = key.split(".")
+    for i, p in enumerate(parts[:-1]):
+        if _NUM.match(p):
+            return ".".join(parts[: i + 1])
+    return parts[0] if len(parts) > 1 else key
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_into` did with each key.
+
+    Attributes:
+        loaded (list[str]): Keys copied into the model.
+        mismatched (dict[str, tuple[tuple[int, ...], tuple[int, ...]]]): Keys left at their fresh
+            initialisation because shapes differ: ``key -> (checkpoint shape, model shape)``.
+        missing (list[str]): Model keys the checkpoint does not provide (left initialised).
+        unexpected (list[str]): Checkpoint keys with no counterpart in the model (ignored).
+        source (str): What was loaded (weights name or file).
+        notes (list[str]): Extra lines from converters (e.g. the structural layer matching).
+    """
+
+    loaded: list[str] = field(default_factory=list)
+    mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every key matched both ways."""
+        return not (self.mismatched or self.missing or self.unexpected)
+
+    @property
+    def reinitialised_prefixes(self) -> list[str]:
+        """Layer prefixes with at least one shape-mismatched (re-initialised) tensor."""
+        return list(OrderedDict.fromkeys(layer_prefix(k) for k in self.mismatched))
+
+    def __str__(self) -> str:
+        total = len(self.loaded) + len(self.mismatched) + len(self.missing)
+        lines = [f"Loaded {len(self.loaded)}/{total} model tensors" + (f" from {self.source}" if self.source else "")]
+        lines += [f"  {n}" for n in self.notes]
+        lines.append(_group_line("loaded", self.loaded))
+        if self.mismatched:
+            lines.append(f"  reinitialised {len(self.mismatched)} (shape mismatch, checkpoint -> model):")
+            for prefix, keys in _group(self.mismatched).items():
+                shapes = "; ".join(
+                    f"{k.removeprefix(prefix + '.')} {_shape(self.mismatched[k][0])} -> {_shape(self.mismatched[k][1])}"
+                    for k in keys
+                )
+                lines.append(f"    {prefix}: {shapes}")
+        for label, keys in (("missing", self.missing), ("unexpected", self.unexpected)):
+            if keys:
+                lines.append(_group_line(label, keys))
+        return "\n".join(lines)
+
+
+def _shape(s: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, s)) + ")"
+
+
+def _group(keys) -> "OrderedDict[str, list[str]]":
+    groups: OrderedDict[str, list[str]] = OrderedDict()
+    for k in keys:
+        groups.setdefault(layer_prefix(k), []).append(k)
+    return groups
+
+
+def _group_line(label: str, keys: list[str], limit: int = 12) -> str:
+    groups = _group(keys)
+    shown = [f"{p} ({len(v)})" for p, v in list(groups.items())[:limit]]
+    more = f", … {len(groups) - limit} more layers" if len(groups) > limit else ""
+    return f"  {label} {len(keys)}" + (f": {', '.join(shown)}{more}" if keys else "")
+
+
+Converter = Callable[[dict[str, Any], Any], Mapping[str, Any]]
+
+
+def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter | None = None,
+              strict: bool = False, source: str = "", verbose: bool = True) -> LoadReport:
+    """Copy matching tensors of ``state_dict`` into ``model`` and report per key.
+
+    Tensors whose shape differs from the model's (e.g. a classification head trained with another
+    ``nc``) are not copied: the model keeps its fresh initialisation for them and the report lists
+    both shapes. Nothing is copied at all when ``strict`` and anything fails to match.
+
+    Args:
+        model (torch.nn.Module): Target model (modified in place).
+        state_dict (Mapping[str, torch.Tensor]): Source tensors.
+        converter (Callable | None): ``converter(state_dict, model) -> state_dict`` applied first to
+            rename keys into the model's layout. It may return a mapping with a ``notes`` attribute
+            (list of strings) to add lines to the report.
+        strict (bool): Raise (before modifying the model) unless every key matches both ways.
+        source (str): Name shown in the report.
+        verbose (bool): Log the report through the Ultralytics LOGGER (falls back to ``logging``).
+
+    Returns:
+        (LoadReport): What happened to each key.
+
+    Raises:
+        RuntimeError: With the report, when ``strict`` and keys do not match.
+    """
+    import torch
+
+    report = LoadReport(source=source)
+    if converter is not None:
+        converted = converter(dict(state_dict), model)
+        report.notes.extend(getattr(converted, "notes", []) or [])
+        state_dict = converted
+    own = model.state_dict()
+    to_copy: dict[str, torch.Tensor] = {}
+    for key, value in state_dict.items():
+        target = own.get(key)
+        if target is None:
+            report.unexpected.append(key)
+        elif tuple(value.shape) != tuple(target.shape):
+            report.mismatched[key] = (tuple(value.shape), tuple(target.shape))
+        else:
+            to_copy[key] = value
+            report.loaded.append(key)
+    report.missing = [k for k in own if k not in state_dict]
+    if strict and not report.ok:
+        raise RuntimeError(f"strict loading failed; nothing was loaded:\n{report}")
+    with torch.no_grad():
+        for key, value in to_copy.items():
+            # copy_ casts dtype (checkpoints are often fp16) and keeps the model's device and storage
+            own[key].copy_(value)
+    if verbose:
+        log = _logger()
+        log.info(str(report))
+        if report.mismatched:
+            log.warning(
+                "Re-initialised %s: %d tensor(s) have another shape in the checkpoint (expected when the "
+                "number of classes differs from the checkpoint's); they keep their fresh initialisation",
+                ", ".join(report.reinitialised_prefixes), len(report.mismatched),
+            )
+    return report
+
+
+def _logger():
+    try:
+        from ultralytics.utils import LOGGER as ULTRALYTICS_LOGGER
+
+        return ULTRALYTICS_LOGGER
+    except ImportError:
+        return LOGGER
