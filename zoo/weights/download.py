@@ -192,7 +192,9 @@ def _attempt(url: str, tmp: Path, *, size: int | None, name: str, headers: dict[
             with open(tmp, "ab" if offset else "wb") as f:
                 while True:
                     try:
-                        chunk = response.read(CHUNK)
+                        # read1: return what has arrived (up to CHUNK) so progress and the partial
+                        # file advance steadily instead of in 1 MiB steps
+                        chunk = response.read1(CHUNK)
                     except (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException) as e:
                         raise _Transient(f"connection broke after {offset + received} bytes: {e!r}") from None
                     if not chunk:

@@ -88,7 +88,7 @@ class LoadReport:
 
 
 def _shape(s: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, s)) + ")"
+    return str(tuple(s))
 
 
 def _group(keys) -> "OrderedDict[str, list[str]]":
