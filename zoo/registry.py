@@ -153,7 +153,7 @@ class Registry:
         """Record ``obj`` under ``name`` (default: its class name). See :func:`register_module`."""
         if not isinstance(obj, type):
             raise TypeError(f"register_module expects a class, got {obj!r}")
-        name = validate_name(name or obj.__name__)
+        name = validate_name(obj.__name__ if name is None else name)
         rule = rule or _rules.conv()
         if not callable(rule):
             raise TypeError(f"rule for {name!r} must be callable (see zoo.rules), got {rule!r}")

@@ -42,7 +42,7 @@ def test_reduce_payload_is_refused_and_never_runs(tmp_path, evil, allow_pickle):
 def test_legacy_raw_pickle_payload_is_refused(tmp_path, evil):
     marker, obj = evil
     path = tmp_path / "evil.pth"
-    path.write_bytes(pickle.dumps(obj, protocol=4))
+    path.write_bytes(pickle.dumps(obj, protocol=2))
     assert sniff_format(path) == "pickle"
     with pytest.raises(PickleRefusedError):
         read_state_dict(path, allow_pickle=True)
