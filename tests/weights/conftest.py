@@ -18,7 +18,7 @@ from weights_helpers import Server
 @pytest.fixture
 def server():
     srv = Server()
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     yield srv
     srv.shutdown()

@@ -28,7 +28,9 @@ from zoo.weights.sources import Source, parse_source
 
 SCHEMA_VERSION = 1
 #: The shipped manifest lives at the repository root, next to ``zoo/``.
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "weights_manifest.json"
+# The repository's top-level weights_manifest.json, shipped inside the package through the
+# zoo/weights_manifest.json link (a wheel stores the file itself).
+DEFAULT_MANIFEST = Path(__file__).parent.parent / "weights_manifest.json"
 
 FORMATS = ("safetensors", "pt")
 LAYOUTS = ("zoo", "timm", "smp", "ultralytics", "torchvision")
