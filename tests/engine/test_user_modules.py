@@ -87,3 +87,21 @@ def test_best_pt_reloads_in_a_fresh_process(trained):
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "OK (1080, 810)" in out.stdout
+
+
+def test_tune_and_multi_dataset_training_keep_zoos_classes(trained, tmp_path):
+    """Ultralytics would relaunch its own CLI here and rebuild the model without the user's blocks."""
+    import json
+
+    model, _, data = trained
+    common = dict(epochs=1, imgsz=64, batch=4, workers=0, device="cpu", amp=False, plots=False, verbose=False)
+    metrics = model.train(data=[str(data), str(data)], project=str(tmp_path / "multi"), name="m", **common)
+    assert len(metrics) == 2 and all("metrics/mAP50(B)" in m for m in metrics.values())
+
+    tune_dir = model.tune(data=str(data), iterations=2, project=str(tmp_path / "tune"), name="t", **common)
+    records = [json.loads(line) for line in (tune_dir / "tune_results.ndjson").read_text().splitlines()]
+    assert [r["iteration"] for r in records] == [1, 2]
+    for record in records:  # a failed in-subprocess run would leave only a zero fitness and failed_datasets
+        assert "failed_datasets" not in record
+        assert all("metrics/mAP50(B)" in m for m in record["datasets"].values())
+    assert (tune_dir / "best_hyperparameters.yaml").exists()

@@ -97,6 +97,27 @@ class ZooModel(Model):
         """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``)."""
         return super().train(trainer=trainer or self._smart_load("trainer"), **kwargs)
 
+    def tune(self, iterations: int = 10, use_ray: bool = False, **kwargs: Any) -> Path:
+        """Evolve hyperparameters, training every candidate with zoo's trainer in this process.
+
+        Args:
+            iterations (int): Number of candidates to train.
+            use_ray (bool): Not supported: Ray Tune rebuilds models with Ultralytics' classes.
+            **kwargs (Any): Training arguments (``data``, ``epochs``...) and Tuner options (``space``).
+
+        Returns:
+            (Path): The tuning directory with ``tune_results.ndjson`` and ``best_hyperparameters.yaml``.
+        """
+        from zoo.engine.tune import ZooTuner
+
+        if use_ray:
+            raise NotImplementedError("zoo's tune() runs Ultralytics' Tuner in-process; use_ray=True is not supported")
+        self._check_is_pytorch_model()
+        kwargs.setdefault("optimizer", "AdamW")  # Ultralytics' tune() default: lr0 then means what the space says
+        args = {**self.overrides, **kwargs, "mode": "train"}
+        tuner = ZooTuner(args, self._smart_load("trainer"), model=self.model, _callbacks=self.callbacks)
+        return tuner(iterations=iterations)
+
 
 def _stock_task(d: dict, source: str) -> str:
     """The task of a YAML without zoo metadata (a user's or a stock Ultralytics YAML)."""
