@@ -105,3 +105,26 @@ def test_tune_and_multi_dataset_training_keep_zoos_classes(trained, tmp_path):
         assert "failed_datasets" not in record
         assert all("metrics/mAP50(B)" in m for m in record["datasets"].values())
     assert (tune_dir / "best_hyperparameters.yaml").exists()
+
+
+def test_restricted_loading_accepts_zoo_checkpoints_only(trained, tmp_path):
+    """With ULTRALYTICS_SAFE_LOAD=1 a zoo checkpoint loads; a checkpoint carrying an unknown class is refused."""
+    _, save_dir, _ = trained
+    evil = tmp_path / "evil.pt"
+    script_evil = (
+        "import torch, collections\n"
+        "class Payload(collections.OrderedDict):\n    pass\n"
+        f"torch.save({{'model': Payload()}}, {str(evil)!r})\n"
+    )
+    subprocess.run([sys.executable, "-c", script_evil], check=True, timeout=120)
+    check = (
+        "import sys, zoo\nm = zoo.load(sys.argv[1]); print('LOADED', type(m.model).__name__)\n"
+        "try:\n    zoo.load(sys.argv[2])\nexcept Exception as e:\n    print('REFUSED', type(e).__name__)\n"
+    )
+    env = {**os.environ, "ULTRALYTICS_SAFE_LOAD": "1",
+           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", check, str(save_dir / "weights" / "best.pt"), str(evil)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "LOADED ZooDetectionModel" in out.stdout
+    assert "REFUSED" in out.stdout

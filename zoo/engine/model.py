@@ -15,7 +15,7 @@ from ultralytics.cfg import DEFAULT_CFG_DICT
 from ultralytics.engine.model import Model
 from ultralytics.models import yolo
 from ultralytics.nn.tasks import guess_model_task
-from ultralytics.utils import RANK
+from ultralytics.utils import RANK, SAFE_LOAD
 
 from zoo import catalog
 from zoo.engine.trainers import ZooClassificationTrainer, ZooDetectionTrainer, ZooSemanticTrainer
@@ -89,6 +89,10 @@ class ZooModel(Model):
         if not Path(weights).suffix and not Path(weights).exists():
             self._new(weights, task=task)
             return
+        if SAFE_LOAD and str(weights).endswith(".pt"):
+            from zoo.engine.safe_load import allow_zoo_globals
+
+            allow_zoo_globals(weights)
         super()._load(weights, task=task)
         source = str(weights)
         self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=source)
