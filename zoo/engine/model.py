@@ -8,6 +8,7 @@ Ultralytics would otherwise relaunch its own command line and lose zoo's classes
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,12 @@ class ZooModel(Model):
         self.model_name = self.cfg
 
     def _load(self, weights: str, task: str | None = None) -> None:
-        """Load a ``.pt`` checkpoint, or build a zoo model name (any string without a weights suffix)."""
+        """Load a ``.pt`` checkpoint or zoo-published ``.safetensors``, or build a zoo model name."""
         if not Path(weights).suffix and not Path(weights).exists():
             self._new(weights, task=task)
+            return
+        if str(weights).endswith(".safetensors"):
+            self._load_published(Path(weights), task)
             return
         if SAFE_LOAD and str(weights).endswith(".pt"):
             from zoo.engine.safe_load import allow_zoo_globals
@@ -96,6 +100,24 @@ class ZooModel(Model):
         super()._load(weights, task=task)
         source = str(weights)
         self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=source)
+
+    def _load_published(self, path: Path, task: str | None) -> None:
+        """Rebuild a model from the YAML in a zoo-published safetensors file and load its tensors."""
+        from zoo.weights import load_weights
+        from zoo.weights.io import read_safetensors_metadata
+
+        meta = read_safetensors_metadata(path)
+        if meta.get("layout") != "zoo" or "yaml" not in meta:
+            raise ValueError(
+                f"{path}: not a zoo-published file (no zoo layout and YAML in its metadata); load it into a model "
+                "instead: zoo.load('<model name>', weights=path)"
+            )
+        d = json.loads(meta["yaml"])
+        self._new(d, task=task)
+        self.model.names = dict(enumerate(json.loads(meta.get("names") or "null") or self.model.names.values()))
+        self.load_report = load_weights(self.model, path, model_name=d.get("zoo_model"))
+        self.ckpt = {"weights": str(path)}  # train() then starts from these weights
+        self.ckpt_path = str(path)
 
     def train(self, trainer=None, **kwargs: Any):
         """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``)."""
