@@ -9,18 +9,27 @@ DDP) is Ultralytics' own. The classes live at this stable import path: DDP pickl
 from __future__ import annotations
 
 import torch
+from ultralytics.data.dataset import SemanticDataset
 from ultralytics.models.yolo.classify import ClassificationTrainer
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.models.yolo.semantic import SemanticSegmentationTrainer
 from ultralytics.utils import RANK
 
+from zoo.engine.dataset_checks import check_semantic_masks
 from zoo.nn.models import ZooClassificationModel, ZooDetectionModel, ZooSemanticModel
 
 __all__ = ["ZooSemanticTrainer", "ZooDetectionTrainer", "ZooClassificationTrainer"]
 
 
 class ZooSemanticTrainer(SemanticSegmentationTrainer):
-    """Ultralytics' semantic segmentation trainer on zoo's models."""
+    """Ultralytics' semantic segmentation trainer on zoo's models; refuses datasets with broken masks."""
+
+    def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
+        """Ultralytics' semantic dataset, checked: images dropped for bad masks raise :class:`DatasetError`."""
+        dataset = super().build_dataset(img_path, mode=mode, batch=batch)
+        if isinstance(dataset, SemanticDataset):
+            check_semantic_masks(dataset)
+        return dataset
 
     def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True) -> ZooSemanticModel:
         """Build the model for the dataset's classes and channels; load ``weights`` if given."""

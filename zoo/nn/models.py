@@ -48,6 +48,21 @@ def model_dict(cfg: str | Path | dict) -> dict:
     return d
 
 
+def _initialize(model: torch.nn.Module) -> None:
+    """Apply the YAML's initialisation policy.
+
+    ``init: ultralytics`` (default) runs Ultralytics' ``initialize_weights`` (BatchNorm eps 1e-3,
+    momentum 0.03), as for stock YAMLs. ``init: torch`` keeps PyTorch's and timm's defaults (BatchNorm
+    eps 1e-5): architectures whose published weights (timm, smp) were trained that way need it to
+    reproduce their outputs.
+    """
+    policy = model.yaml.get("init", "ultralytics")
+    if policy == "ultralytics":
+        initialize_weights(model)
+    elif policy != "torch":
+        raise ValueError(f"{model.yaml.get('yaml_file', 'model')}: init must be 'ultralytics' or 'torch', got {policy!r}")
+
+
 def _init_layers(model: torch.nn.Module, cfg, ch: int, nc: int | None, verbose: bool) -> int:
     """Parse the YAML into ``model.model`` / ``model.save``; set names and options. Returns input channels."""
     model.yaml = model_dict(cfg)
@@ -84,7 +99,7 @@ class ZooDetectionModel(DetectionModel):
             head.bias_init()
         else:
             self.stride = torch.Tensor([32])
-        initialize_weights(self)
+        _initialize(self)
         if verbose:
             self.info()
 
@@ -121,7 +136,7 @@ class ZooSemanticModel(SemanticSegmentationModel):
             self.stride = head.stride
         else:
             self.stride = torch.Tensor([32])
-        initialize_weights(self)
+        _initialize(self)
         if verbose:
             self.info()
 
