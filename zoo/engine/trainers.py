@@ -21,8 +21,24 @@ from zoo.nn.models import ZooClassificationModel, ZooDetectionModel, ZooSemantic
 __all__ = ["ZooSemanticTrainer", "ZooDetectionTrainer", "ZooClassificationTrainer"]
 
 
-class ZooSemanticTrainer(SemanticSegmentationTrainer):
+class _BuildsZooModel:
+    """``get_model`` for detection-style trainers: build ``model_class`` and remap class names before loading."""
+
+    model_class: type
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
+        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
+        model = self.model_class(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        model = self.set_model_names_for_load(model)
+        if weights:
+            model.load(weights)
+        return model
+
+
+class ZooSemanticTrainer(_BuildsZooModel, SemanticSegmentationTrainer):
     """Ultralytics' semantic segmentation trainer on zoo's models; refuses datasets with broken masks."""
+
+    model_class = ZooSemanticModel
 
     def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
         """Ultralytics' semantic dataset, checked: images dropped for bad masks raise :class:`DatasetError`."""
@@ -31,25 +47,11 @@ class ZooSemanticTrainer(SemanticSegmentationTrainer):
             check_semantic_masks(dataset)
         return dataset
 
-    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True) -> ZooSemanticModel:
-        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
-        model = ZooSemanticModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
-        model = self.set_model_names_for_load(model)
-        if weights:
-            model.load(weights)
-        return model
 
-
-class ZooDetectionTrainer(DetectionTrainer):
+class ZooDetectionTrainer(_BuildsZooModel, DetectionTrainer):
     """Ultralytics' detection trainer on zoo's models."""
 
-    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True) -> ZooDetectionModel:
-        """Build the model for the dataset's classes and channels; load ``weights`` if given."""
-        model = ZooDetectionModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
-        model = self.set_model_names_for_load(model)
-        if weights:
-            model.load(weights)
-        return model
+    model_class = ZooDetectionModel
 
 
 class ZooClassificationTrainer(ClassificationTrainer):
