@@ -46,7 +46,8 @@ def _offline_environment() -> None:
 
         config = Path(tempfile.mkdtemp(prefix="zoo-learn-"))
         (config / "Ultralytics").mkdir()
-        shutil.copy(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf", config / "Ultralytics" / "Arial.ttf")
+        font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        shutil.copy(font, config / "Ultralytics" / "Arial.ttf")
         os.environ["YOLO_CONFIG_DIR"] = str(config)
 
 
@@ -70,9 +71,8 @@ def learn(name: str, root: Path, minutes: float = 10.0, epochs: int = 300, **ove
     data = make_semantic_dataset(root / "data", **DATASET)
     model = load(name, task="segment")
     t = time.perf_counter()
-    model.train(
-        data=str(data), epochs=epochs, time=minutes / 60, project=str(root / "runs"), name=name, **{**TRAIN, **overrides}
-    )
+    args = {**TRAIN, **overrides}
+    model.train(data=str(data), epochs=epochs, time=minutes / 60, project=str(root / "runs"), name=name, **args)
     elapsed = (time.perf_counter() - t) / 60
     metrics = model.val(data=str(data), imgsz=TRAIN["imgsz"], batch=8, workers=0, device="cpu", plots=False,
                         project=str(root / "runs"), name=f"{name}-val", exist_ok=True)

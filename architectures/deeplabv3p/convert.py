@@ -69,12 +69,18 @@ def rename_encoder_key(key: str) -> str | None:
 
 
 def rename_keys(state_dict: dict[str, Any], model: Any = None) -> dict[str, Any]:
-    """Rename an smp DeepLabV3Plus state dict to zoo's keys (``model`` unused; zoo.weights' converter contract).
+    """Rename an smp DeepLabV3Plus state dict to zoo's keys (zoo.weights' ``(state_dict, model)`` contract).
+
+    With ``model`` given, the result carries a load-report note when the model's encoder is not dilated the way the
+    checkpoint's was (smp's own ResNets: ``dilation: uniform``; ``tu-`` encoders: ``timm``): the weights load, but
+    outputs differ from smp's until the model is built with the symbols :func:`model_overrides` gives.
 
     Raises:
         ValueError: For keys with no zoo counterpart (e.g. smp's ``classification_head``), listed.
     """
-    out, unknown = {}, []
+    from zoo.weights.align import ConvertedStateDict
+
+    out, unknown = ConvertedStateDict(), []
     for key, value in state_dict.items():
         new = rename_encoder_key(key)
         if new is None:
@@ -84,8 +90,29 @@ def rename_keys(state_dict: dict[str, Any], model: Any = None) -> dict[str, Any]
         else:
             out[new] = value
     if unknown:
-        raise ValueError(f"smp DeepLabV3Plus keys without a zoo counterpart: {unknown[:8]}{' ...' * (len(unknown) > 8)}")
+        more = " ..." if len(unknown) > 8 else ""
+        raise ValueError(f"smp DeepLabV3Plus keys without a zoo counterpart: {unknown[:8]}{more}")
+    note = _dilation_note(state_dict, model)
+    if note:
+        out.notes.append(note)
     return out
+
+
+def _dilation_note(state_dict: dict[str, Any], model: Any) -> str | None:
+    """Say so when the target encoder's dilation scheme differs from the checkpoint's."""
+    from zoo.nn.blocks import TimmEncoder
+
+    modules = model.modules() if hasattr(model, "modules") else ()
+    encoder = next((m for m in modules if isinstance(m, TimmEncoder)), None)
+    if encoder is None or encoder.output_stride == 32:
+        return None
+    wanted = "timm" if any(k.startswith("encoder.model.") for k in state_dict) else "uniform"
+    if encoder.dilation == wanted:
+        return None
+    return (
+        f"smp checkpoint was dilated {wanted!r} but the model's encoder is {encoder.dilation!r}: outputs will differ "
+        f"from smp's; build with symbols {{'dilation': {wanted!r}}} (see architectures.deeplabv3p.convert.from_smp)"
+    )
 
 
 def model_overrides(config: dict) -> dict[str, Any]:

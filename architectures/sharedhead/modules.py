@@ -29,7 +29,10 @@ def _groups(c: int) -> int:
 
 
 class ConvGN(nn.Module):
-    """Conv2d (no bias) + GroupNorm + SiLU.
+    """Conv2d (no bias) + GroupNorm + SiLU; a ``k > 1`` kernel is depthwise-separable.
+
+    Separable kernels keep the towers cheap at stride 8, where most locations are (stock ``Detect``'s
+    class branch uses depthwise convs for the same reason).
 
     Args:
         c1 (int): Input channels.
@@ -37,25 +40,28 @@ class ConvGN(nn.Module):
         k (int): Kernel size (odd; same padding).
     """
 
-    def __init__(self, c1: int, c2: int, k: int = 3):
+    def __init__(self, c1: int, c2: int, k: int = 1):
         super().__init__()
-        self.conv = nn.Conv2d(c1, c2, k, padding=k // 2, bias=False)
+        self.dw = nn.Conv2d(c1, c1, k, padding=k // 2, groups=c1, bias=False) if k > 1 else None
+        self.conv = nn.Conv2d(c1, c2, 1, bias=False)
         self.gn = nn.GroupNorm(_groups(c2), c2)
         self.act = nn.SiLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Convolve, normalise, activate."""
+        """(Depthwise) convolve, project, normalise, activate."""
+        if self.dw is not None:
+            x = self.dw(x)
         return self.act(self.gn(self.conv(x)))
 
 
 class SharedBranch(nn.Module):
-    """One prediction branch for all levels: per-level projection, shared tower and predictor.
+    """One prediction branch for all levels: per-level 1x1 projection, shared separable 3x3 tower and predictor.
 
     Args:
         ch (list[int]): Input channels per level.
         c (int): Tower width.
         c_out (int): Predicted channels per location.
-        n (int): 3x3 convs in the shared tower.
+        n (int): Separable 3x3 convs in the shared tower.
         scale (bool): Multiply each level's output by a learnable scalar (initialised to 1).
     """
 

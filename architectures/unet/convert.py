@@ -41,7 +41,8 @@ def rename_keys(state_dict: dict[str, Any], model: Any = None) -> dict[str, Any]
         else:
             out[new] = value
     if unknown:
-        raise ValueError(f"smp Unet keys without a zoo counterpart: {unknown[:8]}{' ...' * (len(unknown) > 8)}")
+        more = " ..." if len(unknown) > 8 else ""
+        raise ValueError(f"smp Unet keys without a zoo counterpart: {unknown[:8]}{more}")
     return out
 
 

@@ -91,3 +91,16 @@ def test_smp_options_zoo_does_not_mirror_are_refused():
         from_smp({}, {"encoder_name": "resnet18", "decoder_channels": 128})
     with pytest.raises(ValueError, match="no exact timm equivalent"):
         from_smp({}, {"encoder_name": "efficientnet-b0"})
+
+
+def test_weights_subsystem_loads_smp_files_and_notes_the_dilation(tmp_path):
+    """``load_weights(..., converter=rename_keys)`` takes smp files; a dilation mismatch is said in the report."""
+    from zoo.weights import load_weights
+
+    from architectures.deeplabv3p.convert import rename_keys
+
+    save_smp("DeepLabV3Plus", tmp_path, encoder_name="resnet34", classes=21)
+    model = build("deeplabv3p-s")  # resnet34 with timm's dilation, smp's own ResNet is dilated uniformly
+    report = load_weights(model, tmp_path / "model.safetensors", model_name="deeplabv3p-s", converter=rename_keys)
+    assert report.ok, report
+    assert any("dilation" in n and "'uniform'" in n for n in report.notes)

@@ -5,6 +5,7 @@ One tiny training run per family (synthetic data, 64 px, 1 epoch) is shared by t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -96,14 +97,16 @@ def test_weights_with_another_nc_reinitialise_the_head(trained, tmp_path):
     assert any(k.startswith("model.0.") for k in report.loaded)
 
 
-@pytest.mark.xfail(reason="needs zoo's semantic dataset check (proposed hook in ZooSemanticTrainer)", strict=False)
 def test_mask_ids_outside_the_classes_are_a_dataset_error(tmp_path):
-    """A mask holding id 7 in a 4-class dataset stops training with an error naming the file."""
+    """A mask holding id 7 in a 4-class dataset stops training with an error naming the file and the ids."""
+    from zoo.engine.dataset_checks import DatasetError
+
     data = make_semantic_dataset(tmp_path / "bad", n_train=4, n_val=2, imgsz=64, nc=4, seed=1)
     mask_file = sorted((data.parent / "masks" / "train").glob("*.png"))[0]
     mask = cv2.imread(str(mask_file), cv2.IMREAD_GRAYSCALE)
     mask[:4, :4] = 7
     cv2.imwrite(str(mask_file), mask)
     model = load("unet-s", task="segment")
-    with pytest.raises(Exception, match=mask_file.stem):
+    image = data.parent / "images" / "train" / mask_file.name
+    with pytest.raises(DatasetError, match=rf"(?s){re.escape(str(image))}.*mask ids \[7\]"):
         model.train(data=str(data), epochs=1, project=str(tmp_path / "runs"), name="bad", **RUN)

@@ -52,8 +52,8 @@ def test_parameter_counts_match_timm(scale):
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     reference = timm.create_model(VARIANTS[variant], pretrained=False, num_classes=10)
     model = ZooClassificationModel(f"vit-{scale}-cls", nc=10, verbose=False)
-    assert count(model.model[0]) == count(timm.create_model(VARIANTS[variant], pretrained=False, num_classes=0))
-    assert count(model) == count(reference)  # backbone + timm's head Linear
+    assert count(model.model[0]) == count(reference) - count(reference.head)  # timm's network without classifier
+    assert count(model) == count(reference)  # + timm's head Linear
 
 
 def test_size_not_divisible_by_patch_is_a_clear_error():
@@ -107,3 +107,11 @@ def test_checkpoint_at_another_grid_is_resampled(tmp_path):
     assert report.ok, str(report)
     expected = timm.layers.resample_abs_pos_embed(reference.pos_embed, new_size=(14, 14), num_prefix_tokens=1)
     torch.testing.assert_close(model.model[0].vit.pos_embed.data, expected.data)
+
+
+def test_timm_checkpoint_into_the_detector_loads_the_backbone(tmp_path):
+    _, path = _timm_file(tmp_path)
+    report = zoo.load("vitdet-t", weights=path, nc=3).load_report
+    assert sorted(report.loaded) == sorted(k for k in zoo.load("vitdet-t").model.state_dict() if k.startswith("model.0."))
+    assert report.unexpected == ["timm.head.weight", "timm.head.bias"]  # no classifier in a detector
+    assert {k.split(".")[1] for k in report.missing} == {"2", "6"}  # pyramid and head start fresh

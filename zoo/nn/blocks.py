@@ -58,6 +58,7 @@ class TimmEncoder(nn.Module):
         self.out_channels = list(self.model.feature_info.channels())
         self.reductions = [min(r, output_stride) for r in self.model.feature_info.reduction()]
         self.stride = max(self.reductions)
+        self.output_stride, self.dilation = output_stride, dilation  # read by weight converters (smp)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the feature maps, shallow to deep."""

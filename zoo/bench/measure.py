@@ -1,0 +1,147 @@
+"""Measure one built network in this process: parameters, FLOPs, latency, throughput and peak memory.
+
+Memory, decided once for all models:
+    * CUDA: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` taken before the
+      model is built: the peak of tensors allocated for weights and activations (not the caching
+      allocator's reserve, not the CUDA context).
+    * CPU: ``tracemalloc`` does not see torch's allocations, so the benchmark runs each model in a
+      fresh process (see :mod:`zoo.bench.worker`) and reports the growth of the process's peak
+      resident set (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) over its resident size just
+      before the model is built: weights, activations and allocator overhead at the largest batch.
+
+FLOPs come from ``torch.utils.flop_counter.FlopCounterMode`` at batch 1 (convolutions, matrix
+products and attention; 2 FLOPs per multiply-add), so zoo models and third-party references are
+counted by the same rule. Ultralytics' thop-based ``get_flops`` reads a few percent higher.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Timing", "time_forward", "count_flops", "count_params", "MemoryProbe"]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Latency of repeated forward passes at one batch size.
+
+    Attributes:
+        batch (int): Images per forward pass.
+        median_ms (float): Median latency per pass, milliseconds.
+        p90_ms (float): 90th percentile latency per pass, milliseconds.
+        throughput (float): Images per second at the median latency.
+    """
+
+    batch: int
+    median_ms: float
+    p90_ms: float
+    throughput: float
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile ``q`` (0-100) of ``values``."""
+    s = sorted(values)
+    k = (len(s) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def time_forward(model: torch.nn.Module, x: torch.Tensor, *, iters: int, warmup: int) -> Timing:
+    """Time ``model(x)`` under ``torch.inference_mode``.
+
+    Args:
+        model (torch.nn.Module): The network, in eval mode, on ``x``'s device.
+        x (torch.Tensor): Input batch.
+        iters (int): Timed passes (>= 1).
+        warmup (int): Untimed passes first.
+
+    Returns:
+        (Timing): Median and p90 latency and throughput.
+    """
+    device = x.device
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(x)
+        _sync(device)
+        times = []
+        for _ in range(max(1, iters)):
+            t = time.perf_counter()
+            model(x)
+            _sync(device)
+            times.append(time.perf_counter() - t)
+    median = statistics.median(times)
+    return Timing(
+        batch=x.shape[0],
+        median_ms=median * 1e3,
+        p90_ms=_percentile(times, 90) * 1e3,
+        throughput=x.shape[0] / median,
+    )
+
+
+def count_flops(model: torch.nn.Module, x: torch.Tensor) -> float:
+    """GFLOPs of one forward pass on ``x`` (use a batch of 1 for per-image GFLOPs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model(x)
+    return counter.get_total_flops() / 1e9
+
+
+def count_params(model: torch.nn.Module) -> int:
+    """Number of parameters (shared tensors counted once)."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def _rss_bytes() -> int:
+    """Current resident set size of this process, in bytes."""
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def _maxrss_bytes() -> int:
+    """Peak resident set size of this process so far, in bytes (kB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+class MemoryProbe:
+    """Peak memory of what happens between :meth:`start` and :meth:`peak_mb` (see the module docstring).
+
+    Args:
+        device (torch.device): Where the model runs.
+    """
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.method = "cuda.max_memory_allocated" if device.type == "cuda" else "ru_maxrss growth (own process)"
+        self._base = 0
+
+    def start(self) -> None:
+        """Mark the baseline (call before building the model)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device)
+        else:
+            self._base = _rss_bytes()
+
+    def peak_mb(self) -> float:
+        """Peak memory above the baseline, MiB."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            peak = torch.cuda.max_memory_allocated(self.device)
+        else:
+            peak = _maxrss_bytes()
+        return max(0, peak - self._base) / 2**20
