@@ -92,10 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--root", type=Path, default=None)
     args = ap.parse_args(argv)
     root = args.root or Path(tempfile.mkdtemp(prefix="zoo-learn-"))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     rows = [learn(m, root, args.minutes) for m in args.models]
-    import torch
-
-    print(f"\n{torch.get_num_threads()} threads; dataset {DATASET}\n")
+    print(f"\n{cores} CPU cores; dataset {DATASET}\n")
     print("| model | mIoU | pixel acc | train minutes |\n|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['mIoU']:.3f} | {r['pixel_acc']:.3f} | {r['minutes']:.1f} |")
