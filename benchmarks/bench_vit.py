@@ -46,7 +46,9 @@ def bench(variant: str, batch: int, repeats: int, warmup: int) -> dict:
             timm_t += _time(reference, x, 0, 1)
     z, t = statistics.median(zoo_t), statistics.median(timm_t)
     params = sum(p.numel() for p in ours.parameters())
-    return {"variant": variant, "params": params, "zoo": batch / z, "timm": batch / t, "ratio": t / z}
+    # the best run estimates the intrinsic speed when other processes share the CPU
+    return {"variant": variant, "params": params, "zoo": batch / z, "timm": batch / t, "ratio": t / z,
+            "best_ratio": min(timm_t) / min(zoo_t)}
 
 
 def main() -> None:
@@ -62,12 +64,13 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"ViT backbone throughput, 224x224, batch {args.batch}, CPU, {torch.get_num_threads()} threads, "
-          f"median of {args.repeats}\n")
-    print("| variant | params | zoo ViTBackbone (img/s) | timm VisionTransformer (img/s) | ratio zoo/timm |")
-    print("|---|---:|---:|---:|---:|")
+          f"median of {args.repeats} alternating runs\n")
+    print("| variant | params | zoo ViTBackbone (img/s) | timm VisionTransformer (img/s) | ratio zoo/timm (median) "
+          "| ratio (best run) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for v in args.variants:
         r = bench(v, args.batch, args.repeats, args.warmup)
-        print(f"| {r['variant']} | {r['params'] / 1e6:.2f}M | {r['zoo']:.1f} | {r['timm']:.1f} | {r['ratio']:.3f}x |")
+        print(f"| {r['variant']} | {r['params'] / 1e6:.2f}M | {r['zoo']:.1f} | {r['timm']:.1f} | {r['ratio']:.3f}x | {r['best_ratio']:.3f}x |")
 
 
 if __name__ == "__main__":

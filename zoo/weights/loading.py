@@ -62,13 +62,15 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
 
 
 def _guess_layout(path, state_dict) -> str:
-    """Layout of a file without a manifest entry: zoo's own metadata, else Ultralytics-style keys."""
+    """Layout of a file without a manifest entry: zoo's own metadata, else guessed from its keys."""
     if detect_format(path) == "safetensors":
         layout = read_safetensors_metadata(path).get("layout")
         if layout:
             return layout
     if state_dict and all(k.startswith("model.") for k in state_dict):
         return "ultralytics"  # identity when indices line up, structural alignment when they do not
+    if state_dict and all(k.startswith(("encoder.", "decoder.", "segmentation_head.")) for k in state_dict):
+        return "smp"  # segmentation-models-pytorch's save_pretrained layout
     return "zoo"
 
 
