@@ -72,9 +72,6 @@ def test_onnx_matches_torch(trained):
     np.testing.assert_allclose(onnx_out, torch_out.numpy(), rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.xfail(raises=TypeError, strict=True,
-                   reason="Ultralytics' DetectionModel.load iterates a stock Detect's per-level cv2 list; "
-                          "ZooDetectionModel.load must load non-stock heads by key (core change requested)")
 def test_fine_tune_from_yolo26_weights(data, tmp_path):
     """Ultralytics' YOLO26 weights -> sharedhead-n: backbone and neck transferred, then trained on another nc."""
     torch.manual_seed(0)

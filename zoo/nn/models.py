@@ -104,6 +104,33 @@ class ZooDetectionModel(DetectionModel):
             self.info()
 
 
+    def load(self, weights, verbose: bool = True):
+        """Load weights from a model or checkpoint dict.
+
+        Stock ``Detect`` heads on both sides take Ultralytics' own path (it remaps class outputs by
+        name). Any other head (e.g. zoo's shared-tower heads, whose branches are not per-level lists)
+        goes through zoo's loader, which matches layers by structure and reports every key.
+        """
+        source = (weights.get("ema") or weights.get("model")) if isinstance(weights, dict) else weights
+        if _has_stock_detect_head(self) and _has_stock_detect_head(source):
+            return super().load(weights, verbose)
+        from zoo.weights.converters import ultralytics_to_model
+        from zoo.weights.io import extract_state_dict
+        from zoo.weights.report import load_into
+
+        self.load_report = load_into(
+            self, extract_state_dict(weights), converter=ultralytics_to_model, source="weights", verbose=verbose
+        )
+        return self
+
+
+def _has_stock_detect_head(model) -> bool:
+    """True when the model's last layer is a ``Detect`` with Ultralytics' per-level branch lists."""
+    layers = getattr(model, "model", None)
+    head = layers[-1] if isinstance(layers, torch.nn.Sequential) and len(layers) else None
+    return isinstance(head, Detect) and isinstance(getattr(head, "cv2", None), torch.nn.ModuleList)
+
+
 class ZooSemanticModel(SemanticSegmentationModel):
     """A semantic segmentation model built by zoo's parser (heads subclassing ``SemanticSegment``).
 

@@ -71,6 +71,8 @@ def _guess_layout(path, state_dict) -> str:
         return "ultralytics"  # identity when indices line up, structural alignment when they do not
     if state_dict and all(k.startswith(("encoder.", "decoder.", "segmentation_head.")) for k in state_dict):
         return "smp"  # segmentation-models-pytorch's save_pretrained layout
+    if state_dict and {"cls_token", "pos_embed", "patch_embed.proj.weight"} <= set(state_dict):
+        return "timm"  # a timm VisionTransformer checkpoint
     return "zoo"
 
 
