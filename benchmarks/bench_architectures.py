@@ -23,18 +23,19 @@ def readme_table(result: dict) -> str:
     """The README's architecture table: one line per zoo model, with its reference's throughput ratio."""
     s = result["settings"]
     lines = [
-        f"| Model | Task | Params (M) | GFLOPs @{s['imgsz']} | img/s b1 | img/s b{s['batch']} | vs reference |",
-        "|---|---|---:|---:|---:|---:|---|",
+        f"| Model | Task | Params (M) | GFLOPs @{s['imgsz']} | img/s b1 | img/s b{s['batch']} | Peak MB "
+        "| vs reference |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in result["results"]:
         if r.get("kind") != "zoo":
             continue
         if "error" in r:
-            lines.append(f"| {r['model']} | | error: {r['error'][:60]} | | | | |")
+            lines.append(f"| {r['model']} | | error: {r['error'][:60]} | | | | | |")
             continue
         ref = f"{r['speed_vs_ref']:.2f}x {r['reference']}" if r.get("speed_vs_ref") else "-"
         lines.append(f"| {r['model']} | {r['task']} | {r['params'] / 1e6:.2f} | {r['gflops']:.2f} | "
-                     f"{r['b1_throughput']:.1f} | {r['bN_throughput']:.1f} | {ref} |")
+                     f"{r['b1_throughput']:.1f} | {r['bN_throughput']:.1f} | {r['peak_mem_mb']:.0f} | {ref} |")
     return "\n".join(lines)
 
 

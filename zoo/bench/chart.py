@@ -20,12 +20,13 @@ def _accuracy_key(rows: list[dict]) -> str | None:
 
 def _scatter(ax, rows: list[dict], refs: dict, x_of, xlabel: str, log_x: bool) -> None:
     """Zoo models as filled dots by task, their references as hollow dots joined by a dashed line."""
+    labels = []
     for r in rows:
         x, y, color = x_of(r), r["bN_throughput"], TASK_COLORS.get(r.get("task"), "tab:gray")
         if x is None:
             continue
         ax.scatter(x, y, color=color, s=36, zorder=3)
-        ax.annotate(r["model"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        labels.append((r["model"], x, y))
         ref = refs.get(r["model"])
         if ref is not None and x_of(ref) is not None:
             rx, ry = x_of(ref), ref["bN_throughput"]
@@ -38,6 +39,31 @@ def _scatter(ax, rows: list[dict], refs: dict, x_of, xlabel: str, log_x: bool) -
     ax.set_yscale("log")
     _plain_log_ticks(ax.xaxis if log_x else None, ax.get_xlim())
     _plain_log_ticks(ax.yaxis, ax.get_ylim())
+    _place_labels(ax, labels)
+
+
+# Label positions tried around a point, in points: right, above, below, left.
+_OFFSETS = ((5, 3), (5, -9), (-5, 6), (-5, -9), (5, 12), (5, -18), (-5, 15), (-5, -20))
+
+
+def _place_labels(ax, labels: list[tuple[str, float, float]]) -> None:
+    """Annotate points, picking for each label the first offset whose box overlaps no label placed before."""
+    ax.figure.canvas.draw()  # fixes limits and transforms
+    placed: list[tuple[float, float, float, float]] = []
+    for text, x, y in sorted(labels, key=lambda t: (t[1], t[2])):
+        px, py = ax.transData.transform((x, y))
+        w, h = 4.2 * len(text) * ax.figure.dpi / 72, 8 * ax.figure.dpi / 72  # 7 pt font, approximate box
+        best = None
+        for dx, dy in _OFFSETS:
+            ox, oy = px + dx * ax.figure.dpi / 72, py + dy * ax.figure.dpi / 72
+            box = (ox if dx > 0 else ox - w, oy, (ox + w) if dx > 0 else ox, oy + h)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                best = (dx, dy, box)
+                break
+        dx, dy, box = best or (_OFFSETS[0][0], _OFFSETS[0][1], (px, py, px + w, py + h))
+        placed.append(box)
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=7,
+                    ha="left" if dx > 0 else "right")
     ax.grid(True, which="both", alpha=0.3)
 
 
