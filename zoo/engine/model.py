@@ -114,7 +114,9 @@ class ZooModel(Model):
             )
         d = json.loads(meta["yaml"])
         self._new(d, task=task)
-        self.model.names = dict(enumerate(json.loads(meta.get("names") or "null") or self.model.names.values()))
+        names = json.loads(meta.get("names") or "null")
+        if names:
+            self.model.names = dict(enumerate(names))
         self.load_report = load_weights(self.model, path, model_name=d.get("zoo_model"))
         self.ckpt = {"weights": str(path)}  # train() then starts from these weights
         self.ckpt_path = str(path)
