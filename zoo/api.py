@@ -35,12 +35,10 @@ def list_models(pattern: str | None = None, task: str | None = None, pretrained:
 
 
 def _models_with_weights() -> set[str]:
-    try:
-        from zoo.weights.manifest import load_manifest
-    except ImportError:  # weights subsystem not installed in this build
-        return set()
-    manifest = load_manifest()
-    return {entry_name.rpartition(".")[0] for entry_name in manifest.entries}
+    """Models with at least one verified (pinned sha256 and size) manifest entry."""
+    from zoo.weights.manifest import load_manifest
+
+    return {entry.name.partition(".")[0] for entry in load_manifest().entries.values() if not entry.unverified}
 
 
 def load(
