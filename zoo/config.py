@@ -24,6 +24,7 @@ __all__ = [
     "ModelConfigError",
     "load_yaml",
     "load_model_yaml",
+    "resolve_yaml_path",
     "validate_model_dict",
     "parse_activation",
     "resolve_arg",
@@ -98,19 +99,28 @@ def load_model_yaml(path: str | Path, scale: str | None = None) -> dict:
     Returns:
         (dict): The validated model dictionary with ``yaml_file`` and ``scale`` set.
     """
-    file = Path(path)
-    guessed = None
-    if not file.exists():
-        stock, guessed = find_stock_yaml(file.name)
-        if stock is None:
-            raise ModelConfigError(f"{path}: no such model YAML file (nor an Ultralytics stock YAML of that name)")
-        file = stock
+    file, guessed = resolve_yaml_path(path)
     d = load_yaml(file)
     d["yaml_file"] = str(path)
     if scale or guessed:
         d["scale"] = scale or guessed
     validate_model_dict(d, source=str(path))
     return d
+
+
+def resolve_yaml_path(path: str | Path) -> tuple[Path, str | None]:
+    """A model YAML on disk, else the Ultralytics stock YAML of that name, with the scale its name gives.
+
+    Raises:
+        ModelConfigError: If neither exists.
+    """
+    file = Path(path)
+    if file.exists():
+        return file, None
+    stock, scale = find_stock_yaml(file.name)
+    if stock is None:
+        raise ModelConfigError(f"{path}: no such model YAML file (nor an Ultralytics stock YAML of that name)")
+    return stock, scale
 
 
 def find_stock_yaml(name: str) -> tuple[Path | None, str | None]:

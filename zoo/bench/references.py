@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from zoo import catalog
-from zoo.config import find_stock_yaml, load_yaml
+from zoo.config import ModelConfigError, find_stock_yaml, load_yaml, resolve_yaml_path
 
 __all__ = [
     "ReferenceContext",
@@ -110,12 +110,10 @@ def register_reference(key: str, *, force: bool = False) -> Callable[[Builder], 
 def _context_parts(model: str) -> tuple[str | None, str | None, dict, Path | None]:
     """(arch, scale, YAML mapping, YAML file) of a catalog name or a YAML path, torch-free."""
     if str(model).lower().endswith((".yaml", ".yml")):
-        file = Path(model)
-        scale = None
-        if not file.exists():
-            file, scale = find_stock_yaml(file.name)
-            if file is None:
-                raise ReferenceUnavailable(f"{model}: no such model YAML")
+        try:
+            file, scale = resolve_yaml_path(model)
+        except ModelConfigError as e:
+            raise ReferenceUnavailable(str(e)) from None
         d = load_yaml(file)
         return d.get("arch"), scale, d, file
     arch, scale = catalog.resolve(model)
