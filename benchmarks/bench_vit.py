@@ -31,7 +31,7 @@ def bench(variant: str, batch: int, repeats: int, warmup: int) -> dict:
     import timm
     import torch
 
-    from architectures.vit.modules import VARIANTS, ViTBackbone
+    from zoo.architectures.vit.modules import VARIANTS, ViTBackbone
 
     reference = timm.create_model(VARIANTS[variant], pretrained=False, num_classes=0).eval()
     ours = ViTBackbone(3, variant).eval()

@@ -2,8 +2,9 @@
 
 Each architecture is a model YAML with zoo metadata at its top level (``arch``, ``task``, optional
 ``name`` template, ``description``, ``paper``, ``modules``, ``converters``). zoo's own live in the
-``architectures`` package; installed packages add folders of such YAMLs through the
-``zoo.architectures`` entry-point group (the entry point names an importable package; its folder
+``zoo.architectures`` package (the repo's ``architectures/`` folder, installed under zoo's namespace so
+that no folder named ``architectures`` on ``sys.path`` is ever scanned); installed packages add folders of
+such YAMLs through the ``zoo.architectures`` entry-point group (the entry point names an importable package; its folder
 is scanned, the package is not imported). Nothing here imports torch or Ultralytics.
 """
 
@@ -117,7 +118,12 @@ def _read_architecture(path: Path) -> Architecture | None:
 
 
 def _architecture_dirs() -> list[Path]:
-    spec = importlib.util.find_spec("architectures")
+    """Folders to scan for architecture YAMLs: ``zoo.architectures`` and each entry point's package.
+
+    Returns:
+        list[Path]: Package folders, zoo's own first.
+    """
+    spec = importlib.util.find_spec("zoo.architectures")
     roots = [Path(p) for p in spec.submodule_search_locations] if spec and spec.submodule_search_locations else []
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         ep_spec = importlib.util.find_spec(ep.value)

@@ -211,6 +211,10 @@ class Registry:
         """The entry registered for ``cls``, if any."""
         return self._by_class.get(id(cls))
 
+    def discover(self) -> None:
+        """Import the entry-point contributions and zoo's own block modules now (done once; later calls are free)."""
+        self._discover()
+
     def _discover(self) -> None:
         """Import entry-point contributions and zoo's own block modules, once."""
         with self._lock:
@@ -274,11 +278,15 @@ def _same_definition(a: type, b: type) -> bool:
 
 
 def _architecture_block_modules() -> list[str]:
-    """Import paths of zoo's generic blocks and of the block modules in ``architectures/`` (found on disk)."""
-    import architectures
+    """Import paths of zoo's generic blocks and of the block modules in ``zoo.architectures`` (found on disk).
+
+    Only zoo's own namespace is named: a folder called ``architectures`` elsewhere on ``sys.path`` (the
+    working directory, say) is never imported.
+    """
+    from zoo import architectures
 
     root = Path(architectures.__file__).parent
-    shipped = sorted(f"architectures.{p.parent.name}.modules" for p in root.glob("*/modules.py"))
+    shipped = sorted(f"zoo.architectures.{p.parent.name}.modules" for p in root.glob("*/modules.py"))
     return ["zoo.nn.blocks", "zoo.nn.heads", *shipped]
 
 

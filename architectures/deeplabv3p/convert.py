@@ -111,7 +111,7 @@ def _dilation_note(state_dict: dict[str, Any], model: Any) -> str | None:
         return None
     return (
         f"smp checkpoint was dilated {wanted!r} but the model's encoder is {encoder.dilation!r}: outputs will differ "
-        f"from smp's; build with symbols {{'dilation': {wanted!r}}} (see architectures.deeplabv3p.convert.from_smp)"
+        f"from smp's; build with symbols {{'dilation': {wanted!r}}} (see zoo.architectures.deeplabv3p.convert.from_smp)"
     )
 
 

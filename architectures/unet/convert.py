@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from architectures.deeplabv3p.convert import encoder_symbols, rename_encoder_key
+from zoo.architectures.deeplabv3p.convert import encoder_symbols, rename_encoder_key
 
 __all__ = ["from_smp", "model_overrides", "rename_keys"]
 

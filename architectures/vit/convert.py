@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from architectures.vit.modules import VARIANTS, ViTBackbone, ViTClassify
+from zoo.architectures.vit.modules import VARIANTS, ViTBackbone, ViTClassify
 from zoo.weights.align import ConvertedStateDict
 
 __all__ = ["from_timm", "checkpoint_width", "EmbeddingWidthError"]

@@ -10,7 +10,7 @@ import pytest
 import torch
 from semantic_helpers import assert_reference_bn, build, read_smp, save_smp, upsample_like
 
-from architectures.deeplabv3p.convert import from_smp
+from zoo.architectures.deeplabv3p.convert import from_smp
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_weights_subsystem_loads_smp_files_and_notes_the_dilation(tmp_path):
     """``load_weights(..., converter=rename_keys)`` takes smp files; a dilation mismatch is said in the report."""
     from zoo.weights import load_weights
 
-    from architectures.deeplabv3p.convert import rename_keys
+    from zoo.architectures.deeplabv3p.convert import rename_keys
 
     save_smp("DeepLabV3Plus", tmp_path, encoder_name="resnet34", classes=21)
     model = build("deeplabv3p-s")  # resnet34 with timm's dilation, smp's own ResNet is dilated uniformly

@@ -11,7 +11,7 @@ from ultralytics.nn.modules import Detect
 from ultralytics.utils.loss import E2ELoss, v8DetectionLoss
 
 import zoo
-from architectures.sharedhead.modules import SharedDetect
+from zoo.architectures.sharedhead.modules import SharedDetect
 from zoo.nn.models import ZooDetectionModel
 
 CH = [32, 64, 128]

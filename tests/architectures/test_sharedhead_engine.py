@@ -11,7 +11,7 @@ import ultralytics
 from ultralytics import YOLO
 
 import zoo
-from architectures.sharedhead.modules import SharedDetect
+from zoo.architectures.sharedhead.modules import SharedDetect
 from zoo.data import make_detection_dataset
 
 ASSETS = Path(ultralytics.__file__).parent / "assets"

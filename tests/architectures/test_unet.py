@@ -9,7 +9,7 @@ import pytest
 import torch
 from semantic_helpers import assert_reference_bn, build, read_smp, save_smp
 
-from architectures.unet.convert import from_smp
+from zoo.architectures.unet.convert import from_smp
 
 
 @pytest.fixture(scope="module")

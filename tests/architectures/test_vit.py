@@ -8,8 +8,8 @@ import torch
 from safetensors.torch import save_file
 
 import zoo
-from architectures.vit.convert import EmbeddingWidthError, from_timm
-from architectures.vit.modules import VARIANTS, ViTBackbone
+from zoo.architectures.vit.convert import EmbeddingWidthError, from_timm
+from zoo.architectures.vit.modules import VARIANTS, ViTBackbone
 from zoo.nn.models import ZooClassificationModel
 
 

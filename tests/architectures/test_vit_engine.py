@@ -10,7 +10,7 @@ import torch
 import ultralytics
 
 import zoo
-from architectures.vit.modules import ViTClassify
+from zoo.architectures.vit.modules import ViTClassify
 from zoo.data import make_classification_dataset
 
 ASSETS = Path(ultralytics.__file__).parent / "assets"
