@@ -1,14 +1,15 @@
 """Test session setup: offline, no auto-installs, local font, and a guard that refuses non-loopback sockets.
 
 Ultralytics reads its environment when imported, so everything here happens before any test imports it.
+The socket guard (``tests/_offline/sitecustomize.py``) runs in this process and, through ``PYTHONPATH``
+in ``os.environ``, in every Python subprocess a test starts with this environment.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import importlib.util
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -41,23 +42,21 @@ def _install_local_font() -> None:
 
 _install_local_font()
 
-_real_connect = socket.socket.connect
+OFFLINE_GUARD_DIR = Path(__file__).resolve().parent / "_offline"
 
 
-def _loopback_only_connect(self, address):
-    """Refuse any connection that leaves the machine: tests must not reach the network."""
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        host = address[0]
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            raise ConnectionRefusedError(f"tests run offline: refused connection to {address!r}")
-    return _real_connect(self, address)
+def _install_offline_guard() -> None:
+    """Refuse non-loopback sockets here, and make every child Python process do the same at start-up."""
+    # Children import tests/_offline/sitecustomize.py at start-up because its folder leads PYTHONPATH.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE_GUARD_DIR), os.environ.get("PYTHONPATH")]))
+    # This process started before that: load the same file by path, under a name that is not "sitecustomize".
+    spec = importlib.util.spec_from_file_location("zoo_tests_offline_guard", OFFLINE_GUARD_DIR / "sitecustomize.py")
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    guard.install()
 
 
-socket.socket.connect = _loopback_only_connect
+_install_offline_guard()
 
 
 @pytest.fixture(scope="session")
