@@ -48,6 +48,8 @@ def load(
     nc: int | None = None,
     *,
     verbose: bool = False,
+    trusted: bool = False,
+    modules: list[str] | tuple[str, ...] | None = None,
     **weights_options: Any,
 ):
     """Load a zoo model by name, YAML or checkpoint, optionally with published or local weights.
@@ -59,6 +61,11 @@ def load(
         weights (str | Path | None): ``"DEFAULT"``, a manifest tag, ``<model>.<tag>``, a file or a URL.
         nc (int | None): Number of classes; differing from the weights re-initialises the head (reported).
         verbose (bool): Print the model summary.
+        trusted (bool): Unpickle ``.pt`` files fully, which runs any code they carry; only for files whose
+            origin you trust. By default checkpoints are read by zoo's restricted unpickler, which accepts
+            Ultralytics', zoo's and registered classes only (see :mod:`zoo.weights.checkpoint`).
+        modules (list[str] | tuple[str, ...] | None): Modules of your own blocks to import first, so that
+            YAMLs and checkpoints naming them resolve (zoo imports no module because a file names it).
         **weights_options: Passed to :func:`zoo.weights.load_weights` (``allow_pickle``...).
 
     Returns:
@@ -66,9 +73,16 @@ def load(
     """
     from zoo.engine.model import ZooModel
 
-    zoo_model = ZooModel(model, task=task, verbose=verbose, nc=nc)
+    if modules:
+        from zoo.registry import allow_modules
+
+        allow_modules(modules)
+    zoo_model = ZooModel(model, task=task, verbose=verbose, nc=nc, trusted=trusted)
     if weights is not None:
         from zoo.weights import load_weights
+
+        if trusted:
+            weights_options.setdefault("allow_pickle", "trusted")
 
         name = zoo_model.model.yaml.get("zoo_model")
         zoo_model.load_report = load_weights(zoo_model.model, weights, model_name=name, **weights_options)

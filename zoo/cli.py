@@ -20,7 +20,7 @@ __all__ = ["main", "UsageError", "HELP", "parse_mode_args"]
 
 MODES = ("train", "val", "predict", "export")
 TASK_WORDS = ("semantic", "segment", "detect", "classify")  # optional TASK before MODE, as in `yolo TASK MODE`
-ZOO_KEYS = {"weights": None}  # zoo's own keys next to Ultralytics' DEFAULT_CFG_DICT
+ZOO_KEYS = {"weights": None, "trusted": False, "modules": None}  # zoo's own keys next to Ultralytics' DEFAULT_CFG_DICT
 
 HELP = """
     Arguments received: {received}. zoo commands use the following syntax:
@@ -32,6 +32,8 @@ HELP = """
                 ARGS (optional) are any number of 'arg=value' pairs like 'imgsz=320' that override defaults:
                     model=NAME|YAML|CKPT (see `zoo list`), data=..., weights=DEFAULT|<tag>|file, and every
                     Ultralytics argument (see `zoo cfg` or https://docs.ultralytics.com/usage/cfg)
+                zoo's own: modules=pkg.blocks[,other] imports your block modules first; trusted unpickles a .pt
+                    fully (it can run code: only for files you trust; by default zoo's restricted reader)
 
     1. Fine-tune the smallest DeepLabV3+ on a semantic dataset for 10 epochs:
         zoo train model=deeplabv3p-n data=path/to/data.yaml epochs=10 imgsz=512
@@ -77,8 +79,9 @@ PUBLISH_HELP = """
     zoo weights publish model=CKPT|NAME|YAML name=<model>.<tag> out_dir=DIR [manifest=FILE] [task=TASK]
                         [trusted] [default] [overwrite] [license=...] [dataset=...]
 
-        model       a training checkpoint (best.pt; unpickled, so it needs 'trusted': only your own files),
-                    or a model name/YAML, published with its fresh (untrained) weights
+        model       a training checkpoint (best.pt, read by zoo's restricted unpickler; 'trusted' unpickles fully,
+                    which can run code: only for your own files), or a model name/YAML, published with its
+                    fresh (untrained) weights
         name        the weights name, e.g. deeplabv3p-n.shapes
         out_dir     folder for <name>.safetensors
         manifest    JSON manifest to add the entry to (created if absent; list it in ZOO_MANIFEST to use it)
@@ -187,7 +190,7 @@ def parse_mode_args(args: list[str], mode: str) -> dict[str, Any]:
                 overrides[k] = v
         elif a in TASK_WORDS:
             overrides["task"] = a
-        elif isinstance(DEFAULT_CFG_DICT.get(a), bool) or a in {"half", "int8", "end2end", "nms"}:
+        elif isinstance(valid.get(a), bool) or a in {"half", "int8", "end2end", "nms"}:
             overrides[a] = True  # bare boolean flags, as `yolo ... half`
         elif a in valid:
             raise UsageError(f"zoo {mode}: '{a}' is a valid argument but is missing an '=' sign, i.e. try '{a}=...'")
@@ -306,6 +309,8 @@ def cmd_mode(mode: str, args: list[str]) -> int:
     overrides = parse_mode_args(args, mode)
     overrides.pop("mode", None)
     task, weights, model = overrides.pop("task", None), overrides.pop("weights", None), overrides.pop("model", None)
+    trusted, modules = bool(overrides.pop("trusted", False)), overrides.pop("modules", None)
+    modules = [m for m in str(modules).split(",") if m] if modules else None
     if not model:
         raise UsageError(f"zoo {mode}: model= is missing, e.g. model=deeplabv3p-n, model=my.yaml or model=best.pt "
                          "(see `zoo list`)")
@@ -326,7 +331,7 @@ def cmd_mode(mode: str, args: list[str]) -> int:
     from zoo import catalog
 
     try:
-        zm = zoo.load(model, task=task, weights=weights)
+        zm = zoo.load(model, task=task, weights=weights, trusted=trusted, modules=modules)
     except (catalog.UnknownModelError, ValueError) as e:
         raise UsageError(f"zoo {mode}: {e}") from None
     result = getattr(zm, mode)(**overrides)
@@ -380,9 +385,9 @@ def _weights_publish(args: list[str]) -> int:
         entry = publish(obj, name=str(o["name"]), out_dir=str(o["out_dir"]), manifest=o.get("manifest"),
                         license=str(o.get("license", "unspecified")), dataset=o.get("dataset"),
                         default=bool(o.get("default")), overwrite=bool(o.get("overwrite")),
-                        allow_pickle="trusted" if o.get("trusted") else False)
+                        allow_pickle="trusted" if o.get("trusted") else True)
     except WeightsError as e:
-        hint = " (add 'trusted' if this is your own checkpoint)" if src.endswith(".pt") and not o.get("trusted") else ""
+        hint = " (add 'trusted' only if this is your own checkpoint)" if src.endswith(".pt") and not o.get("trusted") else ""
         print(f"zoo weights publish: {e}{hint}", file=sys.stderr)
         return 1
     print(f"published {entry.name}: {Path(o['out_dir']) / (entry.name + '.safetensors')}")

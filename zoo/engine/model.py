@@ -12,15 +12,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
 from ultralytics.cfg import DEFAULT_CFG_DICT
 from ultralytics.engine.model import Model
 from ultralytics.models import yolo
 from ultralytics.nn.tasks import guess_model_task
-from ultralytics.utils import RANK, SAFE_LOAD
+from ultralytics.utils import RANK
 
 from zoo import catalog
+from zoo.engine.checkpoints import load_checkpoint
 from zoo.engine.trainers import ZooClassificationTrainer, ZooDetectionTrainer, ZooSemanticTrainer
 from zoo.nn.models import MODEL_CLASSES, model_dict
+from zoo.weights.checkpoint import read_checkpoint
 
 __all__ = ["ZooModel", "TASK_MAP"]
 
@@ -55,6 +58,8 @@ class ZooModel(Model):
             architecture's own task.
         verbose (bool): Print the model summary.
         nc (int | None): Number of classes for a newly built model (default: the YAML's).
+        trusted (bool): Unpickle ``.pt`` files fully (``weights_only=False``, which runs any code they carry).
+            By default they are read by zoo's restricted unpickler (:mod:`zoo.weights.checkpoint`).
 
     Examples:
         >>> model = ZooModel("deeplabv3p-s", task="segment")
@@ -62,9 +67,16 @@ class ZooModel(Model):
     """
 
     def __init__(
-        self, model: str | Path = "deeplabv3p-s", task: str | None = None, verbose: bool = False, nc: int | None = None
+        self,
+        model: str | Path = "deeplabv3p-s",
+        task: str | None = None,
+        verbose: bool = False,
+        nc: int | None = None,
+        *,
+        trusted: bool = False,
     ):
         self._nc = nc
+        self._trusted = trusted
         super().__init__(model=model, task=task, verbose=verbose)
 
     @property
@@ -76,7 +88,8 @@ class ZooModel(Model):
         """Build a new model from a zoo model name, YAML path or dictionary."""
         d = model_dict(cfg)
         source = d.get("zoo_model") or d.get("yaml_file") or "model"
-        self.task = catalog.normalize_task(task, arch_task=d.get("task") or _stock_task(d, source), source=source)
+        arch_task = d.get("task") or (None if task else _stock_task(d, source))  # a given task= wins over guessing
+        self.task = catalog.normalize_task(task, arch_task=arch_task, source=source)
         self.model = TASK_MAP[self.task]["model"](d, nc=self._nc, verbose=verbose and RANK == -1)
         self.cfg = d.get("zoo_model") or str(cfg)
         self.overrides["model"] = self.cfg
@@ -93,13 +106,38 @@ class ZooModel(Model):
         if str(weights).endswith(".safetensors"):
             self._load_published(Path(weights), task)
             return
-        if SAFE_LOAD and str(weights).endswith(".pt"):
-            from zoo.engine.safe_load import allow_zoo_globals
+        if str(weights).lower().endswith(".pt"):
+            self._load_checkpoint(str(weights), task)
+            return
+        super()._load(weights, task=task)  # exported formats: Ultralytics' AutoBackend reads them when run
+        self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=str(weights))
 
-            allow_zoo_globals(weights)
-        super()._load(weights, task=task)
-        source = str(weights)
-        self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=source)
+    def _load_checkpoint(self, weights: str, task: str | None) -> None:
+        """Read a ``.pt`` checkpoint with zoo's restricted unpickler (``trusted`` lifts it)."""
+        if weights.lower().startswith(("http://", "https://")):
+            raise ValueError(
+                f"{weights}: zoo does not download checkpoints given as model=; publish the weights in a manifest "
+                "(zoo.load(name, weights=...), verified by sha256) or download the file yourself"
+            )
+        self.model, self.ckpt = load_checkpoint(weights, trusted=self._trusted)
+        self.task = catalog.normalize_task(task or self.model.task, arch_task=self.model.task, source=weights)
+        self.overrides = self.model.args = self._reset_ckpt_args(self.model.args)
+        self.ckpt_path = self.model.pt_path
+        self.overrides["model"] = weights
+        self.overrides["task"] = self.task
+        self.model_name = weights
+
+    def load(self, weights: str | Path | torch.nn.Module = "yolo26n.pt") -> "ZooModel":
+        """Load a checkpoint's weights into this model (Ultralytics' ``load``, through zoo's restricted unpickler)."""
+        if isinstance(weights, (str, Path)):
+            self._check_is_pytorch_model()
+            module, ckpt = load_checkpoint(weights, trusted=self._trusted)
+            self.overrides.pop("pretrained", None)
+            self.model.load(module)
+            self.ckpt, self.ckpt_path = ckpt, str(weights)
+            self.predictor = None
+            return self
+        return super().load(weights)
 
     def _load_published(self, path: Path, task: str | None) -> None:
         """Rebuild a model from the YAML in a zoo-published safetensors file and load its tensors."""
@@ -122,7 +160,17 @@ class ZooModel(Model):
         self.ckpt_path = str(path)
 
     def train(self, trainer=None, **kwargs: Any):
-        """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``)."""
+        """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``).
+
+        A ``pretrained=`` or ``resume=`` checkpoint is read once by zoo's restricted unpickler first, so a file
+        that carries code is refused before Ultralytics' trainer opens it.
+        """
+        for key in ("pretrained", "resume"):
+            value = kwargs.get(key)
+            if isinstance(value, (str, Path)) and str(value).lower().endswith(".pt"):
+                read_checkpoint(value, trusted=self._trusted)
+        if kwargs.get("resume") is True and self.ckpt_path and str(self.ckpt_path).lower().endswith(".pt"):
+            read_checkpoint(self.ckpt_path, trusted=self._trusted)
         return super().train(trainer=trainer or self._smart_load("trainer"), **kwargs)
 
     def tune(self, iterations: int = 10, use_ray: bool = False, **kwargs: Any) -> Path:

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from zoo.weights.cache import sha256_file, remove_quietly
+from zoo.weights.cache import sha256_file
 from zoo.weights.errors import ManifestError, PickleRefusedError, WeightsError
 from zoo.weights.io import PickleMode
-from zoo.weights.manifest import SCHEMA_VERSION, WeightsEntry, _reject_duplicate_keys, validate_entry, validate_manifest
+from zoo.weights.manifest import SCHEMA_VERSION, WeightsEntry, validate_entry, validate_manifest
+from zoo.weights.manifest_io import read_manifest_json
+from zoo.weights.safe_files import temporary_sibling, write_atomic
 from zoo.weights.names import split_name
 
 
@@ -27,7 +29,7 @@ def publish(checkpoint_or_model: Any, *, name: str, out_dir: str | os.PathLike,
 
     Args:
         checkpoint_or_model (torch.nn.Module | str | os.PathLike): A model, or the path of an Ultralytics
-            checkpoint (``best.pt``), which is unpickled and therefore needs ``allow_pickle="trusted"``.
+            checkpoint (``best.pt``), read with ``allow_pickle=True`` (restricted) or ``"trusted"``.
         name (str): ``"<model>.<tag>"``, e.g. ``"deeplabv3p-s.voc"``.
         out_dir (str | os.PathLike): Folder for the safetensors file (created).
         metrics (dict[str, float] | None): Metrics to record; default the checkpoint's ``train_metrics``.
@@ -36,7 +38,8 @@ def publish(checkpoint_or_model: Any, *, name: str, out_dir: str | os.PathLike,
         dataset (str | None): Dataset the weights were trained on.
         default (bool): Mark as the model's DEFAULT weights.
         overwrite (bool): Replace an existing entry of the same name in ``manifest``.
-        allow_pickle (bool | "trusted"): Must be ``"trusted"`` to publish from a ``.pt`` path.
+        allow_pickle (bool | "trusted"): ``True`` (zoo's restricted unpickler) or ``"trusted"`` to publish
+            from a ``.pt`` path.
 
     Returns:
         (WeightsEntry): The validated entry (also written to ``manifest`` if given).
@@ -64,12 +67,11 @@ def publish(checkpoint_or_model: Any, *, name: str, out_dir: str | os.PathLike,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / f"{name}.safetensors"
-    tmp = dest.with_name(dest.name + ".incomplete")
-    try:
+    # a fresh, randomly named temporary file (never a link planted at a fixed '.incomplete' name)
+    with temporary_sibling(dest) as (f, tmp):
+        f.close()
         save_file(tensors, str(tmp), metadata=meta)
         os.replace(tmp, dest)
-    finally:
-        remove_quietly(tmp)
     manifest_path = Path(manifest) if manifest is not None else None
     base = manifest_path.parent if manifest_path is not None else out_dir
     try:
@@ -101,12 +103,14 @@ def _model_from(obj: Any, allow_pickle: PickleMode):
     if isinstance(obj, torch.nn.Module):
         return obj, None
     path = Path(obj)
-    if allow_pickle != "trusted":
+    if allow_pickle is False:
         raise PickleRefusedError(
-            f"publishing from {path.name} unpickles a full checkpoint (it can run code); pass "
-            "allow_pickle='trusted' if it is your own training output, or pass the model object"
+            f"publishing from {path.name} reads a pickled checkpoint; pass allow_pickle=True (zoo's restricted "
+            "unpickler, no code runs) or 'trusted' (full unpickling) for your own training output, or pass the model"
         )
-    ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
+    from zoo.weights.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint(path, trusted=allow_pickle == "trusted")
     if isinstance(ckpt, torch.nn.Module):
         return ckpt.float(), None
     model = ckpt.get("ema") or ckpt.get("model")
@@ -137,7 +141,9 @@ def _scale(model_name: str) -> str:
 def _add_to_manifest(path: Path, name: str, raw: dict[str, Any], *, overwrite: bool) -> None:
     """Add an entry to a manifest file atomically, re-validating the whole file."""
     if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_reject_duplicate_keys(path))
+        data, _ = read_manifest_json(path)  # every unreadable file is a ManifestError naming it
+        if not isinstance(data, dict):
+            raise ManifestError(f"{path}: top level must be a JSON object")
     else:
         data = {"schema_version": SCHEMA_VERSION, "weights": {}}
     weights = data.setdefault("weights", {})
@@ -145,9 +151,4 @@ def _add_to_manifest(path: Path, name: str, raw: dict[str, Any], *, overwrite: b
         raise ManifestError(f"{path}: entry {name!r} already exists; pass overwrite=True to replace it")
     weights[name] = raw
     validate_manifest(data, path=path)
-    tmp = path.with_name(path.name + ".incomplete")
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        remove_quietly(tmp)
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
