@@ -7,9 +7,15 @@ Contract:
     * :meth:`Registry.get` resolves, in order: registered entries; modules contributed by installed
       packages through the ``zoo.modules`` entry-point group (loaded on the first miss, so import
       order never matters); zoo's own architecture blocks (imported on the first miss); Ultralytics'
-      stock modules, ``nn.*`` and ``torchvision.ops.*``; a dotted import path ``pkg.module.Class``
-      whose import registers the class.
+      stock modules, ``nn.*`` and ``torchvision.ops.*``; a dotted path ``pkg.module.Class``.
+    * A dotted path never makes a file run code: it resolves to a registered class of that
+      ``module.qualname``, or to a registered class of a module that is already imported; the module
+      is imported only when it is zoo's own (``zoo.*``), belongs to a package declared in the
+      ``zoo.modules`` (or ``zoo.architectures``) entry-point group, or was passed to
+      :func:`allow_modules`. Anything else raises :class:`ModuleNotAllowedError` before any import.
     * An unknown name raises :class:`UnknownNameError` naming the registry and the closest names.
+    * A ``zoo.modules`` entry point whose import fails is reported by name (a :class:`PluginImportWarning`
+      at discovery and a line in unknown-name errors); lookups of every other name keep working.
 
 This module imports no torch: listing and registering are instant.
 """
@@ -20,7 +26,11 @@ import difflib
 import importlib
 import inspect
 import re
+import reprlib
+import sys
 import threading
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -38,13 +48,21 @@ __all__ = [
     "UnknownNameError",
     "DuplicateNameError",
     "InvalidNameError",
+    "ModuleNotAllowedError",
+    "ModuleImportError",
+    "PluginImportWarning",
+    "allow_modules",
+    "short_repr",
     "ENTRY_POINT_GROUP",
 ]
 
 ENTRY_POINT_GROUP = "zoo.modules"
+# Packages declared in these groups are trusted: installing them was the user's decision.
+TRUSTED_GROUPS = (ENTRY_POINT_GROUP, "zoo.architectures")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_MAX_NAME = 200  # longer than any real import path; keeps messages and regex work small
 
 
 class RegistryError(Exception):
@@ -61,6 +79,39 @@ class DuplicateNameError(RegistryError, ValueError):
 
 class InvalidNameError(RegistryError, ValueError):
     """A name that is not a Python identifier or a dotted import path."""
+
+
+class ModuleNotAllowedError(UnknownNameError):
+    """A dotted name whose module zoo may not import: not zoo's, not an entry-point package, not allowed.
+
+    Fix: import the module yourself before loading (its blocks register), pass it to
+    :func:`allow_modules` (``zoo.load(..., modules=[...])``, ``modules=`` on the command line), or
+    declare it in your package's ``zoo.modules`` entry-point group.
+    """
+
+
+class ModuleImportError(RegistryError, ImportError):
+    """A module passed to :func:`allow_modules` (or a trusted one a YAML names) that failed to import.
+
+    Fix: check the name, install its package or put its folder on ``PYTHONPATH``.
+    """
+
+
+class PluginImportWarning(RuntimeWarning):
+    """A ``zoo.modules`` entry point failed to import; its blocks are unavailable, all other names work."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxlevel = 80, 80, 12, 12, 12, 4
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """``repr`` of ``value`` cut to about ``limit`` characters, for error messages.
+
+    A row of a YAML whose aliases expand to millions of items must not turn into a message of megabytes.
+    """
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -98,13 +149,16 @@ def validate_name(name: Any, *, dotted: bool = False) -> str:
         InvalidNameError: If it contains path separators, spaces, calls or other syntax.
     """
     if not isinstance(name, str) or not name:
-        raise InvalidNameError(f"module names are non-empty strings, got {name!r}")
-    if _IDENTIFIER.match(name) or (dotted and _DOTTED.match(name)):
+        raise InvalidNameError(f"module names are non-empty strings, got {short_repr(name)}")
+    if len(name) <= _MAX_NAME and (_IDENTIFIER.match(name) or (dotted and _DOTTED.match(name))):
         return name
     hint = "use a Python identifier such as 'MyBlock'"
     if dotted:
         hint += " or a dotted import path such as 'my_package.blocks.MyBlock'"
-    raise InvalidNameError(f"invalid module name {name!r}: {hint} (no path separators, spaces or calls)")
+    raise InvalidNameError(
+        f"invalid module name {short_repr(name)}: {hint} (at most {_MAX_NAME} characters; "
+        "no path separators, spaces or calls)"
+    )
 
 
 class Registry:
@@ -118,6 +172,8 @@ class Registry:
             (stock modules); imported only when needed.
         fallback_names (Callable[[], list[str]] | None): Names the fallback knows, torch-free, used for
             duplicate checks and suggestions.
+        trusted_groups (tuple[str, ...]): Entry-point groups whose packages a dotted name may import
+            (default: ``entry_point_group`` alone).
     """
 
     def __init__(
@@ -128,15 +184,22 @@ class Registry:
         locations: Callable[[], list[str]] | None = None,
         fallback: str | None = None,
         fallback_names: Callable[[], list[str]] | None = None,
+        trusted_groups: tuple[str, ...] | None = None,
     ):
         self.name = name
         self._entries: dict[str, Entry] = {}
         self._by_class: dict[int, Entry] = {}
         self._entry_point_group = entry_point_group
+        self._trusted_groups = trusted_groups if trusted_groups is not None else (entry_point_group,) * bool(
+            entry_point_group
+        )
         self._locations = locations
+        self._location_names: list[str] | None = None
         self._fallback = fallback
         self._fallback_names = fallback_names
         self._discovered = False
+        self._broken: dict[str, str] = {}  # entry point "name = value" -> why its import failed
+        self._allowed: list[str] = []  # modules the user allowed explicitly (allow_modules)
         self._lock = threading.RLock()
 
     def __contains__(self, name: str) -> bool:
@@ -191,15 +254,15 @@ class Registry:
 
         Raises:
             InvalidNameError: For names with path separators or other syntax.
+            ModuleNotAllowedError: For a dotted name whose module zoo may not import (nothing is imported).
             UnknownNameError: When nothing resolves; lists the closest names.
         """
         validate_name(name, dotted=True)
         if name in self._entries:
             return self._entries[name]
-        if "." not in name:
-            self._discover()
-            if name in self._entries:
-                return self._entries[name]
+        self._discover()
+        if name in self._entries:
+            return self._entries[name]
         entry = self._resolve_fallback(name)
         if entry is not None:
             return entry
@@ -211,12 +274,16 @@ class Registry:
         """The entry registered for ``cls``, if any."""
         return self._by_class.get(id(cls))
 
-    def discover(self) -> None:
-        """Import the entry-point contributions and zoo's own block modules now (done once; later calls are free)."""
-        self._discover()
+    @property
+    def broken_plugins(self) -> dict[str, str]:
+        """Entry points (``name = value``) whose import failed at discovery, with the reason."""
+        return dict(self._broken)
 
     def _discover(self) -> None:
-        """Import entry-point contributions and zoo's own block modules, once."""
+        """Import entry-point contributions and zoo's own block modules, once.
+
+        A plugin that fails to import is recorded and warned about by name; it never hides the others.
+        """
         with self._lock:
             if self._discovered:
                 return
@@ -225,13 +292,22 @@ class Registry:
                 for ep in metadata.entry_points(group=self._entry_point_group):
                     try:
                         ep.load()
-                    except Exception as e:  # a broken plugin must not hide the others
-                        raise RegistryError(
-                            f"entry point {ep.name!r} = {ep.value!r} of group {self._entry_point_group!r} "
-                            f"failed to import: {e}"
-                        ) from e
-            for location in self._locations() if self._locations else []:
+                    except Exception as e:  # noqa: BLE001 - any error in a third party's import
+                        label = f"{ep.name} = {ep.value}"
+                        self._broken[label] = short_repr(f"{type(e).__name__}: {e}", 300)
+                        warnings.warn(
+                            f"zoo: entry point {label!r} of group {self._entry_point_group!r} failed to import "
+                            f"({self._broken[label]}); its blocks are unavailable. Fix or uninstall its package.",
+                            PluginImportWarning,
+                            stacklevel=3,
+                        )
+            for location in self._location_modules():
                 importlib.import_module(location)
+
+    def _location_modules(self) -> list[str]:
+        if self._location_names is None:
+            self._location_names = list(self._locations()) if self._locations else []
+        return self._location_names
 
     def _resolve_fallback(self, name: str) -> Entry | None:
         if not self._fallback:
@@ -239,12 +315,96 @@ class Registry:
         module, _, func = self._fallback.partition(":")
         return getattr(importlib.import_module(module), func)(name)
 
+    def module_allowed(self, module: str) -> str | None:
+        """Why ``module`` may be imported on behalf of a model file, or None when it may not.
+
+        Nothing is imported to decide: the answer comes from ``sys.modules``, zoo's own namespace,
+        the trusted entry-point groups' declarations and :func:`allow_modules`.
+
+        Returns:
+            (str | None): ``"already imported"``, ``"zoo's own"``, ``"entry point <name> = <value>"``,
+                ``"allowed by allow_modules"``, or None.
+        """
+        if module in sys.modules:
+            return "already imported"
+        parts = module.split(".")
+        if any(p.startswith("__") for p in parts):  # zoo.__main__ runs the command line when imported
+            return None
+        if parts[0] == "zoo" or module in self._location_modules():
+            return "zoo's own"
+        if any(module == m or module.startswith(m + ".") for m in self._allowed):
+            return "allowed by allow_modules"
+        for group in self._trusted_groups:
+            for ep in metadata.entry_points(group=group):
+                declared = ep.module
+                if module == declared or module.startswith(declared + "."):
+                    return f"entry point {ep.name} = {ep.value} ({group})"
+        return None
+
+    def import_trusted(self, module: str, *, source: str = "") -> str:
+        """Import ``module`` if :meth:`module_allowed` says so; used for dotted names and ``modules:`` keys.
+
+        Args:
+            module (str): A dotted module path.
+            source (str): Who asks (a YAML file and row), for the error message.
+
+        Returns:
+            (str): Why the import was allowed.
+
+        Raises:
+            ModuleNotAllowedError: Before any import, when the module is not allowed.
+            ModuleImportError: When an allowed module fails to import.
+        """
+        why = self.module_allowed(module)
+        if why is None:
+            raise ModuleNotAllowedError(self.not_allowed_message(module, source))
+        if module not in sys.modules:
+            try:
+                importlib.import_module(module)
+            except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
+                raise ModuleImportError(
+                    f"{source}{': ' if source else ''}module {module!r} ({why}) failed to import: "
+                    f"{short_repr(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
+                    "put its folder on PYTHONPATH."
+                ) from e
+        return why
+
+    def allow(self, names: Iterable[str] | str) -> list[str]:
+        """Import modules the user trusts (see :func:`allow_modules`)."""
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        wanted = list(dict.fromkeys(names))
+        for module in wanted:
+            if not isinstance(module, str) or not (_IDENTIFIER.match(module) or _DOTTED.match(module)):
+                raise InvalidNameError(
+                    f"allow_modules: {short_repr(module)} is not a module path; write e.g. 'my_package.blocks'"
+                )
+        for module in wanted:
+            try:
+                importlib.import_module(module)
+            except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
+                raise ModuleImportError(
+                    f"allow_modules: module {module!r} failed to import: {short_repr(f'{type(e).__name__}: {e}', 300)}. "
+                    "Check the name, install its package or put its folder on PYTHONPATH (a module in the "
+                    "working folder is importable as 'name' when Python runs from there)."
+                ) from e
+            with self._lock:
+                if module not in self._allowed:
+                    self._allowed.append(module)
+        return wanted
+
     def _resolve_dotted(self, name: str) -> Entry:
+        for entry in list(self._entries.values()):  # a registered class by its own module.qualname
+            if f"{entry.obj.__module__}.{entry.obj.__qualname__}" == name:
+                return entry
         module_path, _, attr = name.rpartition(".")
-        try:
-            module = importlib.import_module(module_path)
-        except ImportError as e:
-            raise UnknownNameError(f"{name!r}: cannot import {module_path!r} ({e})") from e
+        module = sys.modules.get(module_path)
+        if module is None:
+            try:
+                self.import_trusted(module_path, source=repr(name))
+            except ModuleImportError as e:
+                raise UnknownNameError(f"{name!r}: cannot import {module_path!r}: {e}") from e
+            module = sys.modules[module_path]
         cls = getattr(module, attr, None)
         if cls is None:
             raise UnknownNameError(f"{name!r}: module {module_path!r} has no attribute {attr!r}")
@@ -255,6 +415,19 @@ class Registry:
                 "so that zoo knows its channel rule"
             )
         return entry
+
+    def not_allowed_message(self, module: str, source: str = "") -> str:
+        """The refusal for ``module``: why zoo does not import it and the three ways to allow it."""
+        where = f"{source}: " if source else ""
+        return (
+            f"{where}module {module!r} is not imported and zoo may not import it on a model file's behalf "
+            "(a file never makes code run). Imported are only zoo's own modules, packages declared in the "
+            f"{' or '.join(repr(g) for g in self._trusted_groups) or 'no'} entry-point group, and modules you allow. "
+            f"Fixes: import {module} yourself before loading (its blocks register); allow it explicitly with "
+            f"zoo.load(..., modules=[{module!r}]) (modules={module} on the command line, "
+            f"zoo.registry.allow_modules in code); or declare it in your package's pyproject.toml: "
+            f'[project.entry-points."{ENTRY_POINT_GROUP}"] blocks = "{module}".'
+        )
 
     def _stock_names(self) -> list[str]:
         return self._fallback_names() if self._fallback_names else []
@@ -267,8 +440,11 @@ class Registry:
             msg += f" Closest names: {', '.join(close)}."
         msg += (
             " Register your class with @zoo.register_module, install a package that contributes it through the "
-            f"{self._entry_point_group!r} entry-point group, or use a dotted import path (my_package.blocks.MyBlock)."
+            f"{self._entry_point_group!r} entry-point group, or allow its module (zoo.load(..., modules=[...]))."
         )
+        if self._broken:
+            failed = "; ".join(f"{k} ({v})" for k, v in self._broken.items())
+            msg += f" Entry points that failed to import (their blocks are missing): {failed}."
         return msg
 
 
@@ -302,7 +478,32 @@ MODULES = Registry(
     locations=_architecture_block_modules,
     fallback="zoo.nn.stock:resolve",
     fallback_names=_stock_names,
+    trusted_groups=TRUSTED_GROUPS,
 )
+
+
+def allow_modules(names: Iterable[str] | str) -> list[str]:
+    """Import modules that the user explicitly trusts, so that the blocks they register can be named.
+
+    This is the explicit step that lets a model YAML use blocks from a module that is neither zoo's own
+    nor declared through the ``zoo.modules`` entry-point group. zoo never imports a module just because
+    a file names it; this function is how a user says "this one is fine". Importing runs the module's
+    top-level code (that is the point: its ``@register_module`` decorators run), so pass only modules you
+    would import yourself. Later dotted names under an allowed module may be imported on lookup.
+
+    Args:
+        names (Iterable[str] | str): Module paths, e.g. ``["my_package.blocks"]``; a string is split on
+            commas (``"pkg.blocks,pkg.heads"``, the command line's ``modules=`` form).
+
+    Returns:
+        (list[str]): The modules now imported and allowed, in the order given, without duplicates.
+
+    Raises:
+        InvalidNameError: For something that is not a dotted module path (nothing is imported).
+        ModuleImportError: Naming the module that failed to import and how to make it importable; the
+            modules before it stay imported and allowed.
+    """
+    return MODULES.allow(names)
 
 
 def register_module(obj: type | None = None, *, name: str | None = None, rule: Rule | None = None, force: bool = False):

@@ -11,7 +11,14 @@ from torch import nn
 
 import zoo
 from zoo import rules
-from zoo.registry import MODULES, DuplicateNameError, InvalidNameError, Registry, UnknownNameError
+from zoo.registry import (
+    MODULES,
+    DuplicateNameError,
+    InvalidNameError,
+    ModuleNotAllowedError,
+    Registry,
+    UnknownNameError,
+)
 
 
 @pytest.fixture
@@ -83,12 +90,14 @@ def test_stock_torch_and_torchvision_resolve():
     assert MODULES.get("torchvision.ops.SqueezeExcitation").obj.__name__ == "SqueezeExcitation"
 
 
-def test_dotted_path_imports_and_requires_registration():
+def test_dotted_path_resolves_zoo_modules_and_requires_registration():
     assert MODULES.get("zoo.nn.blocks.Pick").name == "Pick"
     with pytest.raises(UnknownNameError, match="not registered"):
-        MODULES.get("torch.nn.modules.conv.Conv2d")
-    with pytest.raises(UnknownNameError, match="cannot import"):
-        MODULES.get("no_such_package.Block")
+        MODULES.get("torch.nn.modules.conv.Conv2d")  # imported already, but not a registered block
+    with pytest.raises(UnknownNameError, match=r"cannot import 'zoo\.no_such_module'"):
+        MODULES.get("zoo.no_such_module.Block")  # zoo's own namespace is imported on demand
+    with pytest.raises(ModuleNotAllowedError, match=r"module 'no_such_package' is not imported and zoo may not"):
+        MODULES.get("no_such_package.Block")  # anything else is refused before an import is tried
 
 
 def test_register_rejects_non_classes():

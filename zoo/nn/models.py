@@ -8,8 +8,10 @@ because checkpoints pickle them.
 
 from __future__ import annotations
 
+import itertools
 from copy import deepcopy
 from pathlib import Path
+from typing import Any
 
 import torch
 from ultralytics.nn.modules import Detect
@@ -19,8 +21,9 @@ from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import initialize_weights
 
 from zoo import catalog
-from zoo.config import load_model_yaml
+from zoo.config import ModelConfigError, limit_error, limits, load_model_yaml
 from zoo.nn.parser import parse_model
+from zoo.registry import short_repr
 
 __all__ = ["model_dict", "ZooSemanticModel", "ZooDetectionModel", "ZooClassificationModel", "MODEL_CLASSES"]
 
@@ -72,11 +75,119 @@ def _init_layers(model: torch.nn.Module, cfg, ch: int, nc: int | None, verbose: 
             LOGGER.info(f"Overriding model.yaml nc={model.yaml.get('nc')} with nc={nc}")
         model.yaml["nc"] = nc
     if not model.yaml.get("nc"):
-        raise ValueError(f"{model.yaml.get('yaml_file', 'model')}: nc not given; set nc in the YAML or pass nc=")
+        raise ModelConfigError(f"{model.yaml.get('yaml_file', 'model')}: nc not given; set nc in the YAML or pass nc=")
     model.model, model.save = parse_model(deepcopy(model.yaml), ch=ch, verbose=verbose)
     model.names = {i: f"{i}" for i in range(model.yaml["nc"])}
     model.inplace = model.yaml.get("inplace", True)
     return ch
+
+
+def _probe(model: torch.nn.Module, ch: int) -> Any:
+    """Run the stride probe (a zero image of ``_PROBE`` pixels) with errors that name the layer.
+
+    First a ``meta`` copy of the model (no memory, no compute) runs the probe to check each layer's output
+    size against ``limits().activations``; then the real probe runs. A failure names the layer index, its
+    module type, the input shape(s) it got and the input channels it was built for; the original exception
+    is chained.
+
+    Raises:
+        LimitExceededError: For a layer whose probe output would exceed the activation limit.
+        ModelConfigError: For a layer that cannot take its input (shapes that do not fit).
+    """
+    source = str(model.yaml.get("yaml_file", "model"))
+    _check_activations(model, ch, source)
+    current: dict = {}
+
+    def before(layer, args):
+        current.update(layer=layer, inputs=args[0] if args else None, done=False)
+
+    def after(_layer, _args, _out):
+        current["done"] = True
+
+    handles = [h for layer in model.model for h in (layer.register_forward_pre_hook(before), layer.register_forward_hook(after))]
+    try:
+        with torch.no_grad():
+            return model.forward(torch.zeros(1, ch, _PROBE, _PROBE))
+    except Exception as e:
+        raise _probe_error(source, current, e) from e
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _check_activations(model: torch.nn.Module, ch: int, source: str) -> None:
+    """Measure each layer's probe output on a ``meta`` copy; refuse one above the activation limit.
+
+    A model whose forward cannot run on ``meta`` (it mixes in a real tensor attribute, or reads values) is
+    not measured here; the real probe still runs.
+    """
+    lim = limits()
+    tensors = itertools.chain(model.parameters(), model.buffers())
+    memo = {id(t): (torch.nn.Parameter(t.detach().to("meta"), t.requires_grad) if isinstance(t, torch.nn.Parameter)
+                    else t.detach().to("meta")) for t in tensors}
+    try:
+        twin = deepcopy(model, memo)
+    except Exception:  # noqa: BLE001 - an uncopyable attribute: the real probe still runs
+        return
+
+    def measure(layer, _args, out):
+        for t in _tensors(out):
+            if t.numel() > lim.activations:
+                raise limit_error(
+                    f"{source}: layer {layer.i} ({layer.type})", f"output of the {_PROBE}x{_PROBE} stride probe "
+                    f"{list(t.shape)} (elements)", t.numel(), "activations", lim,
+                )
+
+    for layer in twin.model:
+        layer.register_forward_hook(measure)
+    try:
+        with torch.no_grad():
+            twin.forward(torch.zeros(1, ch, _PROBE, _PROBE, device="meta"))
+    except ModelConfigError:
+        raise
+    except Exception:  # noqa: BLE001 - meta cannot run everything; the real probe reports real errors
+        return
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    """The tensors in a layer's output (a tensor, or lists, tuples and dicts of them)."""
+    found, stack = [], [value]
+    while stack and len(found) < 1000:
+        v = stack.pop()
+        if isinstance(v, torch.Tensor):
+            found.append(v)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return found
+
+
+def _shapes(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return list(value.shape)
+    if isinstance(value, (list, tuple)):
+        return [_shapes(v) for v in value[:8]]
+    return type(value).__name__
+
+
+def _probe_error(source: str, current: dict, e: Exception) -> ModelConfigError:
+    cause = f"{type(e).__name__}: {short_repr(str(e), 300)}"
+    layer = current.get("layer")
+    if layer is None:
+        return ModelConfigError(f"{source}: the {_PROBE}x{_PROBE} stride probe failed before the first layer: {cause}")
+    where = f"{source}: layer {getattr(layer, 'i', '?')} ({getattr(layer, 'type', type(layer).__name__)}, from {layer.f})"
+    if current.get("done"):
+        return ModelConfigError(f"{where} ran, then the model's output failed in the stride probe: {cause}")
+    built_for = next(
+        (f"; it was built for {n} input channels ({type(m).__name__})" for m in layer.modules()
+         if isinstance(n := getattr(m, "in_channels", getattr(m, "in_features", None)), int)),
+        "",
+    )
+    return ModelConfigError(
+        f"{where} cannot take its input in the stride probe: got shape(s) {short_repr(_shapes(current['inputs']))}"
+        f"{built_for}. {cause}. Check this row's 'from' and the channels of the layers it reads."
+    )
 
 
 class ZooDetectionModel(DetectionModel):
@@ -90,9 +201,14 @@ class ZooDetectionModel(DetectionModel):
             head.inplace = self.inplace
             self.model.eval()  # keep BatchNorm statistics untouched by the probe
             head.training = True  # the training output carries the feature maps
-            with torch.no_grad():
-                out = self.forward(torch.zeros(1, ch, _PROBE, _PROBE))
-            feats = out.get("one2many", out)["feats"]
+            out = _probe(self, ch)
+            try:
+                feats = out.get("one2many", out)["feats"]
+            except (AttributeError, KeyError, TypeError) as e:
+                raise ModelConfigError(
+                    f"{self.yaml.get('yaml_file', 'model')}: head {type(head).__name__} must return Detect's training "
+                    f"output (a dict with 'feats'), got {short_repr(type(out).__name__)}"
+                ) from e
             head.stride = torch.tensor([_PROBE / f.shape[-2] for f in feats])
             self.stride = head.stride
             self.model.train()
@@ -153,8 +269,7 @@ class ZooSemanticModel(SemanticSegmentationModel):
             self.model.eval()
             head.training = True
             try:
-                with torch.no_grad():
-                    self.forward(torch.zeros(1, ch, _PROBE, _PROBE))
+                _probe(self, ch)
             finally:
                 for h in hooks:
                     h.remove()
