@@ -201,6 +201,6 @@ def _stock_task(d: dict, source: str) -> str:
     if task not in TASK_MAP:
         raise ValueError(
             f"{source}: Ultralytics task {task!r} is not one of zoo's tasks ({', '.join(TASK_MAP)}); "
-            "pass task= explicitly or use Ultralytics' YOLO class for it"
+            "use Ultralytics' YOLO class for it"
         )
     return task
