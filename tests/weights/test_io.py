@@ -66,9 +66,17 @@ def test_safetensors_named_pt_is_a_clear_error(tmp_path):
 
 
 def test_unknown_content(tmp_path):
-    path = tmp_path / "model.safetensors"
+    path = tmp_path / "model.pth"
     path.write_bytes(b"garbage!garbage!")
     with pytest.raises(WeightsFormatError, match="neither a safetensors file nor"):
+        read_state_dict(path)
+
+
+def test_garbage_named_safetensors_says_why(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"garbage!garbage!")  # its first 8 bytes read as a header length of ~2.4e18
+    with pytest.raises(WeightsFormatError, match=r"model.safetensors is not a valid safetensors file: its header "
+                                                 r"length claims 2406443243860549991 bytes, above"):
         read_state_dict(path)
 
 

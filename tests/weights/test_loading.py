@@ -13,6 +13,7 @@ from weights_helpers import entry
 
 from zoo.weights import (
     LoadReport,
+    PickleRefusedError,
     WeightsError,
     load_into,
     load_manifest,
@@ -162,7 +163,7 @@ def test_publish_writes_metadata_and_roundtrips_by_path(tmp_path):
 def test_publish_from_pickled_checkpoint_needs_trust(tmp_path):
     path = tmp_path / "best.pt"
     torch.save({"model": Net(nc=4).half(), "ema": None, "train_metrics": {"metrics/mIoU": 0.7}}, path)
-    with pytest.raises(Exception, match="allow_pickle='trusted'"):
+    with pytest.raises(PickleRefusedError, match=r"best.pt reads a pickled checkpoint; pass allow_pickle=True"):
         publish(path, name="net-s.run1", out_dir=tmp_path)
     e = publish(path, name="net-s.run1", out_dir=tmp_path, allow_pickle="trusted")
     assert e.meta["metrics"] == {"metrics/mIoU": 0.7}

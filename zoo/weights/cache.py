@@ -9,13 +9,12 @@ download time, so later loads still detect a changed file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from zoo.weights.errors import ChecksumError, UnsafeNameError
+from zoo.weights.locking import file_lock  # re-exported: the lock lives in its own module (fcntl or msvcrt)
 from zoo.weights.names import SHA256_RE, check_filename
 
 CHUNK = 1 << 20  # 1 MiB: large enough for hashing at disk speed, small enough for a smooth progress bar
@@ -95,31 +94,6 @@ def check_file(path: Path, *, sha256: str | None, size: int | None, what: str) -
         actual = sha256_file(path)
         if actual != sha256:
             raise ChecksumError(f"{what}: sha256 mismatch for {path}: expected {sha256}, got {actual}")
-
-
-@contextlib.contextmanager
-def file_lock(target: Path) -> Iterator[None]:
-    """Hold an exclusive inter-process lock for ``target`` (``<target>.lock``, ``fcntl.flock``).
-
-    The kernel drops a flock when its holder dies (even by ``kill -9``), so a stale ``.lock`` file
-    left behind never blocks the next run; the file is therefore not deleted (deleting it would
-    race with a process that just opened it).
-
-    Args:
-        target (Path): File being produced.
-
-    Yields:
-        None: While the lock is held.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = target.with_name(target.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def remove_quietly(path: Path) -> None:

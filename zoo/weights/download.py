@@ -2,11 +2,14 @@
 
 One call downloads one file into the cache:
 
-* an inter-process lock per file (``fcntl.flock`` on ``<file>.lock``), and a re-check of the
-  cache once the lock is held, so N processes fetching the same file download it once;
+* an inter-process lock per file (on ``<file>.lock``, see :mod:`zoo.weights.locking`), and a
+  re-check of the cache once the lock is held, so N processes fetching the same file download it once;
 * bytes stream into ``<file>.incomplete`` while their sha256 is computed; the file appears under
   its final name only through ``os.replace`` after size and digest match, so a crash or
   ``kill -9`` can leave a partial ``.incomplete`` (resumed next time) but never a corrupt file;
+* the ``.incomplete`` file is opened without following links (:mod:`zoo.weights.safe_files`): a
+  link planted at that name is removed, never written through, and the file renamed into place
+  must still be the one written;
 * bounded retries with exponential backoff on transient failures (5xx, 429, connection reset,
   timeouts, a body shorter than its Content-Length), resuming with ``Range``; a server that
   ignores ``Range`` (status 200) is handled by restarting from zero;
@@ -22,6 +25,7 @@ import http.client
 import os
 import re
 import socket
+import stat
 import sys
 import time
 import urllib.error
@@ -30,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.weights.cache import CHUNK, check_file, file_lock, is_offline, remove_quietly
-from zoo.weights.errors import ChecksumError, DownloadError, WeightsNotCachedError
+from zoo.weights.errors import CacheError, ChecksumError, DownloadError, WeightsNotCachedError
+from zoo.weights.safe_files import open_partial
 
 _HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<?xml")
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -117,8 +122,8 @@ def download(
         failures, restarted_after_mismatch, last = 0, False, None
         while True:
             try:
-                digest, got, resumed = _attempt(url, tmp, size=size, name=name, headers=headers or {},
-                                                progress=progress, timeout=retry.timeout)
+                digest, got, resumed, written = _attempt(url, tmp, size=size, name=name, headers=headers or {},
+                                                         progress=progress, timeout=retry.timeout)
             except _Restart as e:
                 remove_quietly(tmp)
                 last = e
@@ -139,7 +144,9 @@ def download(
                         f"{name}: downloaded file does not match the manifest (nothing was cached): "
                         f"expected sha256 {sha256} ({size} bytes), got sha256 {digest} ({got} bytes) from {url}"
                     )
-                _fsync(tmp)
+                if not _is_same_file(tmp, written):
+                    raise CacheError(f"{tmp} was replaced while zoo wrote it; nothing was cached. Another "
+                                     "process is tampering with the weights cache")
                 os.replace(tmp, dest)  # atomic: readers see the old state or the whole verified file
                 return dest, digest
             failures += 1
@@ -153,14 +160,37 @@ def download(
 
 
 def _attempt(url: str, tmp: Path, *, size: int | None, name: str, headers: dict[str, str],
-             progress: bool, timeout: float) -> tuple[str, int, bool]:
-    """One HTTP request, appending to ``tmp``; returns (sha256, total bytes, whether it resumed)."""
-    offset = tmp.stat().st_size if tmp.exists() else 0
-    if size is not None and offset > size:
-        raise _Restart(f"partial file is larger than {size} bytes")
-    if size is not None and offset == size:
-        # complete but never renamed (killed between last write and rename): just verify it
-        return _hash_path(tmp), offset, True
+             progress: bool, timeout: float) -> tuple[str, int, bool, tuple[int, int]]:
+    """One HTTP request, appending to ``tmp``.
+
+    Returns:
+        (tuple[str, int, bool, tuple[int, int]]): sha256, total bytes, whether it resumed, and the
+            (inode, device) of the file written, checked again before it is renamed into place.
+    """
+    with open_partial(tmp) as f:
+        written = _identity(os.fstat(f.fileno()))
+        offset = os.fstat(f.fileno()).st_size
+        if size is not None and offset > size:
+            raise _Restart(f"partial file is larger than {size} bytes")
+        if size is not None and offset == size:
+            # complete but never renamed (killed between last write and rename): just verify it
+            hasher = hashlib.sha256()
+            _hash_open(hasher, f)
+            return hasher.hexdigest(), offset, True, written
+        digest, total, resumed = _request_into(f, url, offset=offset, size=size, name=name, headers=headers,
+                                               progress=progress, timeout=timeout, label=tmp.name)
+        f.flush()
+        os.fsync(f.fileno())  # make the bytes durable before the rename publishes them
+        return digest, total, resumed, written
+
+
+def _request_into(f, url: str, *, offset: int, size: int | None, name: str, headers: dict[str, str],
+                  progress: bool, timeout: float, label: str) -> tuple[str, int, bool]:
+    """Fetch ``url`` into the open partial file ``f`` (resuming at ``offset``).
+
+    Returns:
+        (tuple[str, int, bool]): sha256 of the whole file, its size, and whether the server resumed.
+    """
     req_headers = {"User-Agent": "zoo-weights", "Accept-Encoding": "identity", **headers}
     if offset:
         req_headers["Range"] = f"bytes={offset}-"
@@ -184,33 +214,34 @@ def _attempt(url: str, tmp: Path, *, size: int | None, name: str, headers: dict[
         length = response.headers.get("Content-Length")
         expected_body = int(length) if length and length.isdigit() else None
         hasher = hashlib.sha256()
-        if offset:
-            _hash_into(hasher, tmp)
+        _hash_open(hasher, f, limit=offset)
+        f.seek(offset)
+        f.truncate()
         received = 0
-        bar = _progress_bar(tmp.name.removesuffix(".incomplete"), size, offset, progress)
+        bar = _progress_bar(label.removesuffix(".incomplete"), size, offset, progress)
         try:
-            with open(tmp, "ab" if offset else "wb") as f:
-                while True:
-                    try:
-                        # read1: return what has arrived (up to CHUNK) so progress and the partial
-                        # file advance steadily instead of in 1 MiB steps
-                        chunk = response.read1(CHUNK)
-                    except (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException) as e:
-                        raise _Transient(f"connection broke after {offset + received} bytes: {e!r}") from None
-                    if not chunk:
-                        break
-                    if received == 0 and offset == 0:
-                        _reject_html_body(chunk, url=url, name=name)
-                    f.write(chunk)
-                    hasher.update(chunk)
-                    received += len(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-                    if size is not None and offset + received > size:
-                        raise _Restart(f"server sent more than the expected {size} bytes")
+            while True:
+                try:
+                    # read1: return what has arrived (up to CHUNK) so progress and the partial
+                    # file advance steadily instead of in 1 MiB steps
+                    chunk = response.read1(CHUNK)
+                except (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException) as e:
+                    raise _Transient(f"connection broke after {offset + received} bytes: {e!r}") from None
+                if not chunk:
+                    break
+                if received == 0 and offset == 0:
+                    _reject_html_body(chunk, url=url, name=name)
+                f.write(chunk)
+                hasher.update(chunk)
+                received += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+                if size is not None and offset + received > size:
+                    raise _Restart(f"server sent more than the expected {size} bytes")
         finally:
             if bar is not None:
                 bar.close()
+            f.flush()  # what arrived stays in the partial file for a resume
         if expected_body is not None and received < expected_body:
             raise _Transient(f"short body: got {received} of {expected_body} bytes (Content-Length)")
         return hasher.hexdigest(), offset + received, offset > 0
@@ -275,20 +306,36 @@ def _progress_bar(desc: str, total: int | None, initial: int, enabled: bool):
 
 def _hash_into(hasher, path: Path) -> None:
     with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            hasher.update(chunk)
+        _hash_open(hasher, f)
+
+
+def _hash_open(hasher, f, limit: int | None = None) -> None:
+    """Hash an open file from its start (up to ``limit`` bytes)."""
+    f.seek(0)
+    left = limit
+    while left is None or left > 0:
+        chunk = f.read(CHUNK if left is None else min(CHUNK, left))
+        if not chunk:
+            break
+        hasher.update(chunk)
+        if left is not None:
+            left -= len(chunk)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_ino, st.st_dev
+
+
+def _is_same_file(path: Path, identity: tuple[int, int]) -> bool:
+    """Whether ``path`` (not following a link) is still the regular file with this identity."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(st.st_mode) and _identity(st) == identity
 
 
 def _hash_path(path: Path) -> str:
     h = hashlib.sha256()
     _hash_into(h, path)
     return h.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    # make the bytes durable before the rename publishes them
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -11,7 +11,8 @@ from zoo.weights.errors import WeightsError
 from zoo.weights.manifest import Manifest, load_manifest
 from zoo.weights.names import SHA256_RE
 from zoo.weights.refs import WeightsRef, resolve_ref
-from zoo.weights.resolve import entry_path, url_path
+from zoo.weights.manifest_io import short_path
+from zoo.weights.resolve import entry_path, is_file, url_path
 
 
 def fetch(name_or_url: str, *, progress: bool = True, allow_unverified: bool = False,
@@ -42,8 +43,8 @@ def ref_path(ref: WeightsRef, *, progress: bool = True, allow_unverified: bool =
         return entry_path(ref.entry, progress=progress, allow_unverified=allow_unverified, retry=retry)
     if ref.url is not None:
         return url_path(ref.url, progress=progress, allow_unverified=allow_unverified, retry=retry)
-    if not ref.path.is_file():
-        raise WeightsError(f"weights file {ref.path} does not exist")
+    if not is_file(ref.path):
+        raise WeightsError(f"weights file {short_path(ref.path)} does not exist")
     return ref.path
 
 
@@ -76,8 +77,8 @@ def verify(name_or_path: str | os.PathLike, *, sha256: str | None = None,
     if ref.url is not None:
         raise WeightsError("verify() takes a weights name or a file path, not a URL; use fetch()")
     path = ref.path
-    if not path.is_file():
-        raise WeightsError(f"{path} does not exist")
+    if not is_file(path):
+        raise WeightsError(f"{short_path(path)} does not exist")
     expected = sha256 or (path.parent.name if SHA256_RE.match(path.parent.name) else None)
     if expected:
         check_file(path, sha256=expected, size=None, what=str(path))

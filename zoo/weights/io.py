@@ -15,8 +15,8 @@ safe). Pickle policy, ``allow_pickle``:
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import pickle
 import struct
 from collections.abc import Mapping
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.weights.errors import PickleRefusedError, WeightsFormatError
+from zoo.weights.safetensors_header import MAX_HEADER_BYTES, read_header
 
 LOGGER = logging.getLogger("zoo.weights")
 PickleMode = bool | Literal["trusted"]
@@ -39,14 +40,20 @@ def sniff_format(path: Path) -> str:
     Returns:
         (str): ``"safetensors"``, ``"zip"`` (``torch.save`` archive, pickle inside), ``"pickle"``
             (legacy ``torch.save``/raw pickle) or ``"unknown"``.
+
+    Raises:
+        WeightsFormatError: If ``path`` is a directory.
     """
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(9)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(9)
+    except IsADirectoryError:
+        raise WeightsFormatError(f"{path} is a directory, not a weights file; pass the file inside it") from None
     if len(head) >= 9:
         (n,) = struct.unpack("<Q", head[:8])
-        # safetensors: u64 little-endian header length, then a JSON object
-        if 0 < n <= size - 8 and head[8:9] == b"{":
+        # safetensors: u64 little-endian header length (at most safetensors' cap), then a JSON object
+        if 0 < n <= min(size - 8, MAX_HEADER_BYTES) and head[8:9] == b"{":
             return "safetensors"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
@@ -69,6 +76,8 @@ def detect_format(path: Path) -> str:
     """
     kind = sniff_format(path)
     ext = path.suffix.lower()
+    if kind == "unknown" and ext == ".safetensors":
+        read_header(path)  # raises the specific reason (empty, truncated, huge header length, not JSON...)
     if kind == "unknown":
         raise WeightsFormatError(
             f"{path} is neither a safetensors file nor a torch.save/pickle file (first bytes do not "
@@ -95,11 +104,12 @@ def read_safetensors_metadata(path: Path) -> dict[str, str]:
 
     Returns:
         (dict[str, str]): Metadata (empty if none).
+
+    Raises:
+        SafetensorsHeaderError: If the file is not a well-formed safetensors file (the whole header is
+            checked, so a file that passes here also passes :func:`read_state_dict`'s header checks).
     """
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-    return dict(header.get("__metadata__") or {})
+    return dict(read_header(path).metadata)
 
 
 def read_state_dict(path: Path, *, allow_pickle: PickleMode = False, name: str | None = None) -> dict[str, Any]:
@@ -115,15 +125,14 @@ def read_state_dict(path: Path, *, allow_pickle: PickleMode = False, name: str |
 
     Raises:
         WeightsFormatError: Extension/content mismatch or an unreadable layout.
+        SafetensorsHeaderError: A corrupt or truncated safetensors file (a WeightsFormatError).
         PickleRefusedError: A pickle-based file without the matching ``allow_pickle``.
     """
     path = Path(path)
     what = name or str(path)
     fmt = detect_format(path)
     if fmt == "safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path), device="cpu")
+        return _read_safetensors(path, what)
     if allow_pickle not in (True, "trusted"):
         raise PickleRefusedError(
             f"{what}: {path.name} is a pickle-based checkpoint, and unpickling can run arbitrary code. "
@@ -147,6 +156,22 @@ def read_state_dict(path: Path, *, allow_pickle: PickleMode = False, name: str |
                 "zoo.weights.publish() to safetensors"
             ) from None
     return extract_state_dict(obj, what=what)
+
+
+def _read_safetensors(path: Path, what: str) -> dict[str, Any]:
+    """Read a safetensors file whose header is validated first, so its tensors fit inside the file."""
+    read_header(path)
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, KeyError) as e:
+        # the header passed our checks, so this is a file that changed under us or a dtype torch lacks
+        reason = (str(e).splitlines() or [type(e).__name__])[0][:200]
+        raise WeightsFormatError(
+            f"{what}: safetensors could not read {path} ({reason}). It was not loaded; re-download or re-export it"
+        ) from None
 
 
 def extract_state_dict(obj: Any, *, what: str = "checkpoint") -> dict[str, Any]:

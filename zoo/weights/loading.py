@@ -30,7 +30,9 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
         allow_pickle (bool | "trusted"): Pickle policy for ``.pt`` files (see :mod:`zoo.weights.io`).
             A manifest entry with ``"allow_pickle": true`` allows ``weights_only`` loading by itself.
         allow_unverified (bool): Accept entries/URLs without a pinned digest.
-        strict (bool): Raise unless every key matches both ways (nothing is loaded then).
+        strict (bool): Raise unless every key matches both ways and every tensor is finite (nothing is
+            loaded then). Without it, fewer than half of the tensors matched, or NaN/Inf values, warn
+            (see :func:`zoo.weights.report.load_into`).
         converter (Callable | None): Key converter overriding the layout's (see :mod:`zoo.weights.converters`).
         manifest (Manifest | None): Manifest to use; default :func:`load_manifest`.
         progress (bool): Progress bar when downloading.
@@ -55,7 +57,7 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
             options["prefix"] = prefix
     conv = converter or get_converter(layout, model_name=model_name)
     report = load_into(model, state_dict, converter=lambda sd, m: call_converter(conv, sd, m, **options),
-                       strict=strict, source=ref.label)
+                       strict=strict, source=ref.label, coverage=entry.coverage if entry is not None else "model")
     if report.mismatched:
         _log_head_reinit(model, entry, report)
     return report

@@ -14,7 +14,6 @@ is an error naming both places: overriding a published entry silently would defe
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.weights.errors import ManifestError, UnknownWeightsError
+from zoo.weights.manifest_io import read_manifest_json, short, short_path
 from zoo.weights.names import SHA256_RE, split_name
 from zoo.weights.sources import Source, parse_source
 
@@ -194,21 +194,6 @@ class Manifest:
         return next((e for e in self.entries.values() if e.model == model_name and e.default), None)
 
 
-def _reject_duplicate_keys(path: Path):
-    """Build an ``object_pairs_hook`` that fails on a key repeated inside one JSON object.
-
-    ``json.load`` keeps the last of duplicate keys silently, which would hide a second entry.
-    """
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise ManifestError(f"{path}: duplicate key {key!r} in one JSON object (entry or field defined twice)")
-            out[key] = value
-        return out
-
-    return hook
 
 
 def read_manifest_file(path: str | os.PathLike) -> dict[str, WeightsEntry]:
@@ -221,18 +206,11 @@ def read_manifest_file(path: str | os.PathLike) -> dict[str, WeightsEntry]:
         (dict[str, WeightsEntry]): Entries by name.
 
     Raises:
-        ManifestError: On any schema violation; the message names the file and the entry.
+        ManifestError: On any schema violation, or bytes that are not a JSON manifest (see
+            :func:`zoo.weights.manifest_io.read_manifest_json`); the message names the file and the entry.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ManifestError(f"cannot read weights manifest {path}: {e}") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys(path))
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{path}: not valid JSON: {e}") from None
-    return validate_manifest(data, path=path)
+    data, real = read_manifest_json(Path(path))
+    return validate_manifest(data, path=real)
 
 
 def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, WeightsEntry]:
@@ -248,16 +226,15 @@ def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, Weigh
     Raises:
         ManifestError: On any schema violation.
     """
-    where = str(path) if path else "<manifest>"
+    where = short_path(path) if path else "<manifest>"
     if not isinstance(data, dict):
         raise ManifestError(f"{where}: top level must be a JSON object")
     extra = set(data) - {"schema_version", "weights"}
     if extra:
         raise ManifestError(f"{where}: unknown top-level field(s) {sorted(extra)}; allowed: schema_version, weights")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ManifestError(
-            f"{where}: schema_version must be {SCHEMA_VERSION}, got {data.get('schema_version')!r}"
-        )
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):  # true == 1 in Python, not in the schema
+        raise ManifestError(f"{where}: schema_version must be {SCHEMA_VERSION}, got {short(version)}")
     weights = data.get("weights")
     if not isinstance(weights, dict):
         raise ManifestError(f"{where}: 'weights' must be an object mapping '<model>.<tag>' to entries")
@@ -290,7 +267,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
     Raises:
         ManifestError: Naming the entry and the field at fault.
     """
-    where = f"{path or '<manifest>'}: entry {name!r}"
+    where = f"{short_path(path) if path else '<manifest>'}: entry {short(name)}"
     try:
         model, tag = split_name(name)
     except (TypeError, ValueError) as e:
@@ -311,7 +288,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         # bool is an int subclass: a 'size': true must not pass as 1 byte
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = "/".join("null" if t is type(None) else t.__name__ for t in types)
-            raise ManifestError(f"{where}: field {key!r} must be {names}, got {value!r}")
+            raise ManifestError(f"{where}: field {key!r} must be {names}, got {short(value)}")
     unverified = raw.get("unverified", False)
     sha256, size = raw["sha256"], raw["size"]
     if sha256 is None and not unverified:
@@ -320,7 +297,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         )
     if sha256 is not None and not SHA256_RE.match(sha256):
         raise ManifestError(
-            f"{where}: malformed sha256 {sha256!r}: expected 64 lowercase hex characters (the full digest)"
+            f"{where}: malformed sha256 {short(sha256)}: expected 64 lowercase hex characters (the full digest)"
         )
     if size is None and not unverified:
         raise ManifestError(f"{where}: 'size' is null; give the size in bytes, or mark the entry \"unverified\": true")
@@ -328,7 +305,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         raise ManifestError(f"{where}: 'size' must be a positive number of bytes, got {size}")
     for key, allowed in (("format", FORMATS), ("layout", LAYOUTS), ("coverage", COVERAGES)):
         if raw[key] not in allowed:
-            raise ManifestError(f"{where}: {key} {raw[key]!r} is not one of {', '.join(allowed)}")
+            raise ManifestError(f"{where}: {key} {short(raw[key])} is not one of {', '.join(allowed)}")
     if raw["format"] == "safetensors" and raw.get("allow_pickle"):
         raise ManifestError(f"{where}: 'allow_pickle' makes no sense for a safetensors file; remove it")
     _check_meta(where, raw)
@@ -336,7 +313,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
     expected_ext = ".safetensors" if raw["format"] == "safetensors" else (".pt", ".pth", ".bin")
     if not source.filename.endswith(expected_ext):
         raise ManifestError(
-            f"{where}: format {raw['format']!r} but the source file is {source.filename!r}; the "
+            f"{where}: format {raw['format']!r} but the source file is {short(source.filename)}; the "
             f"extension must match the format"
         )
     meta_keys = set(FIELDS) - {"source", "sha256", "size", "format", "layout", "coverage", "license",
@@ -365,23 +342,27 @@ def _check_meta(where: str, raw: dict[str, Any]) -> None:
     if "input_size" in raw:
         v = raw["input_size"]
         if not (len(v) in (2, 3) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)):
-            raise ManifestError(f"{where}: input_size must be [C, H, W] or [H, W] positive ints, got {v!r}")
+            raise ManifestError(f"{where}: input_size must be [C, H, W] or [H, W] positive ints, got {short(v)}")
     for key in ("mean", "std"):
         if key in raw:
             v = raw[key]
             ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
             if not (v and ok):
-                raise ManifestError(f"{where}: {key} must be a non-empty list of numbers, got {v!r}")
+                raise ManifestError(f"{where}: {key} must be a non-empty list of numbers, got {short(v)}")
     if "nc" in raw and raw["nc"] <= 0:
         raise ManifestError(f"{where}: nc must be positive, got {raw['nc']}")
     if "names" in raw:
+        values = raw["names"].values() if isinstance(raw["names"], dict) else raw["names"]
+        if not all(isinstance(x, str) for x in values):
+            raise ManifestError(f"{where}: names must be strings (a list, or an object keyed by class id), "
+                                f"got {short(raw['names'])}")
         n = len(raw["names"])
         if "nc" in raw and n != raw["nc"]:
             raise ManifestError(f"{where}: {n} names but nc is {raw['nc']}; they must agree")
     if "metrics" in raw:
         bad = {k: v for k, v in raw["metrics"].items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
         if bad:
-            raise ManifestError(f"{where}: metrics must map names to numbers, got {bad!r}")
+            raise ManifestError(f"{where}: metrics must map names to numbers, got {short(bad)}")
 
 
 def manifest_paths(path: str | os.PathLike | None = None) -> tuple[Path, ...]:
@@ -395,7 +376,14 @@ def manifest_paths(path: str | os.PathLike | None = None) -> tuple[Path, ...]:
     """
     paths = [Path(path) if path is not None else DEFAULT_MANIFEST]
     extra = os.environ.get("ZOO_MANIFEST", "")
-    paths += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
+    for p in extra.split(os.pathsep):
+        if not p.strip():
+            continue
+        try:
+            paths.append(Path(p).expanduser())
+        except RuntimeError:  # '~someone/...' for a user this machine does not know
+            raise ManifestError(f"ZOO_MANIFEST lists {short(p)}, whose '~' names no home directory here; "
+                                "give the full path") from None
     return tuple(dict.fromkeys(paths))  # drop repeats, keep order
 
 
@@ -416,7 +404,8 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
         (Manifest): Merged, validated manifest.
 
     Raises:
-        ManifestError: If a file is invalid, or two files define the same name or two defaults.
+        ManifestError: If a file is invalid (the message names it, and the entry), or two files define
+            the same name or two defaults.
     """
     paths = manifest_paths(path)
     key = tuple((str(p), _stamp(p)) for p in paths)
@@ -446,6 +435,6 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
 def _stamp(p: Path) -> tuple[int, int] | None:
     try:
         st = p.stat()
-    except OSError:
+    except (OSError, ValueError):  # missing, unreadable, over-long or NUL in the name: read_manifest_file says
         return None
     return (st.st_mtime_ns, st.st_size)

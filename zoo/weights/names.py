@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from zoo.weights.errors import UnsafeNameError
+from zoo.weights.errors import UnsafeNameError, WeightsNameError
 
 #: ``deeplabv3p-s``, ``vit-b-cls``, ``unet-classic``: lowercase words joined by hyphens.
 MODEL_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -36,13 +36,14 @@ def split_name(name: str) -> tuple[str, str]:
 
     Raises:
         UnsafeNameError: If the name could be used as a path (separators, ``..``, NUL).
-        ValueError: If the name is not of the form ``<model>.<tag>``.
+        WeightsNameError: If the name is not of the form ``<model>.<tag>`` (a ValueError).
     """
     check_no_traversal(name, what="weights name")
     model, sep, tag = name.partition(".")
     if not sep or not MODEL_RE.match(model) or not TAG_RE.match(tag):
-        raise ValueError(
-            f"bad weights name {name!r}: expected '<model>.<tag>' with a model like 'deeplabv3p-s' "
+        quoted = repr(name) if len(name) <= 80 else repr(name[:79] + "…")
+        raise WeightsNameError(
+            f"bad weights name {quoted}: expected '<model>.<tag>' with a model like 'deeplabv3p-s' "
             "(lowercase letters, digits, hyphens) and a tag like 'voc' or 'a1_in1k' "
             "(lowercase letters, digits, '_' or '-', no dots)"
         )

@@ -56,7 +56,10 @@ def resolve_ref(weights: str | os.PathLike, *, model_name: str | None, manifest:
         return WeightsRef(url=weights)
     looks_like_path = "/" in weights or os.sep in weights or weights.lower().endswith(_WEIGHT_EXTS)
     if looks_like_path and not names_only:
-        return WeightsRef(path=Path(weights).expanduser())
+        try:
+            return WeightsRef(path=Path(weights).expanduser())
+        except RuntimeError:  # '~someone/w.pt' for a user this machine does not know
+            return WeightsRef(path=Path(weights))  # then 'does not exist', naming the path as written
     check_no_traversal(weights, what="weights name")
     if weights == DEFAULT_ALIAS:
         if not model_name:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoo.weights.errors import NonFiniteWeightsError, NonFiniteWeightsWarning, PartialLoadWarning, StrictLoadError
+
 LOGGER = logging.getLogger("zoo.weights")
 _NUM = re.compile(r"^\d+$")
+#: Below this fraction of matched tensors a load is almost certainly the wrong weights.
+MIN_LOADED_FRACTION = 0.5
+_NAMED = 5  # non-finite tensors named in a message; the rest are counted
 
 
 def layer_prefix(key: str) -> str:
@@ -109,12 +115,21 @@ Converter = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 
 def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter | None = None,
-              strict: bool = False, source: str = "", verbose: bool = True) -> LoadReport:
+              strict: bool = False, source: str = "", verbose: bool = True, coverage: str = "model") -> LoadReport:
     """Copy matching tensors of ``state_dict`` into ``model`` and report per key.
 
     Tensors whose shape differs from the model's (e.g. a classification head trained with another
     ``nc``) are not copied: the model keeps its fresh initialisation for them and the report lists
     both shapes. Nothing is copied at all when ``strict`` and anything fails to match.
+
+    Two results are suspect even when nothing fails, and warn (whatever ``verbose`` says):
+
+    * fewer than half of the model's tensors were loaded (for ``coverage="backbone"``: fewer than
+      half of the checkpoint's tensors were used): :class:`PartialLoadWarning`, naming the source
+      and the counts; weights of another architecture typically load 0 of N;
+    * tensors to be loaded hold NaN or Inf: :class:`NonFiniteWeightsWarning`, naming them (the
+      first few and the count). With ``strict`` this is a :class:`NonFiniteWeightsError` instead,
+      raised before the model is modified.
 
     Args:
         model (torch.nn.Module): Target model (modified in place).
@@ -125,12 +140,15 @@ def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter
         strict (bool): Raise (before modifying the model) unless every key matches both ways.
         source (str): Name shown in the report.
         verbose (bool): Log the report through the Ultralytics LOGGER (falls back to ``logging``).
+        coverage (str): ``"model"`` (the weights are meant to fill the whole model) or ``"backbone"``
+            (only part of it): what the fewer-than-half check counts against.
 
     Returns:
         (LoadReport): What happened to each key.
 
     Raises:
-        RuntimeError: With the report, when ``strict`` and keys do not match.
+        StrictLoadError: With the report, when ``strict`` and keys do not match (a RuntimeError).
+        NonFiniteWeightsError: When ``strict`` and a tensor to load holds NaN or Inf.
     """
     import torch
 
@@ -152,7 +170,9 @@ def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter
             report.loaded.append(key)
     report.missing = [k for k in own if k not in state_dict]
     if strict and not report.ok:
-        raise RuntimeError(f"strict loading failed; nothing was loaded:\n{report}")
+        raise StrictLoadError(f"strict loading failed; nothing was loaded:\n{report}")
+    _check_finite(to_copy, source=source, strict=strict)
+    _check_fraction(report, n_model=len(own), n_checkpoint=len(state_dict), coverage=coverage)
     with torch.no_grad():
         for key, value in to_copy.items():
             # copy_ casts dtype (checkpoints are often fp16) and keeps the model's device and storage
@@ -167,6 +187,38 @@ def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter
                 ", ".join(report.reinitialised_prefixes), len(report.mismatched),
             )
     return report
+
+
+def _check_fraction(report: LoadReport, *, n_model: int, n_checkpoint: int, coverage: str) -> None:
+    """Warn when fewer than half of the tensors matched: almost surely the wrong weights."""
+    total = n_checkpoint if coverage == "backbone" else n_model
+    if total == 0 or len(report.loaded) >= MIN_LOADED_FRACTION * total:
+        return
+    counted = "checkpoint tensors were used" if coverage == "backbone" else "model tensors were loaded"
+    warnings.warn(
+        f"only {len(report.loaded)} of {total} {counted} from {report.source or 'the state dict'} "
+        f"({len(report.unexpected)} checkpoint keys have no match in the model, {len(report.mismatched)} differ "
+        f"in shape, {len(report.missing)} model tensors keep their fresh initialisation). The weights probably "
+        "belong to another architecture or key layout: check the weights name, or pass converter=",
+        PartialLoadWarning, stacklevel=3,
+    )
+
+
+def _check_finite(tensors: Mapping[str, Any], *, source: str, strict: bool) -> None:
+    """Warn about (or, with ``strict``, refuse) tensors holding NaN or Inf."""
+    import torch
+
+    bad = [k for k, v in tensors.items()
+           if (v.is_floating_point() or v.is_complex()) and not bool(torch.isfinite(v).all())]
+    if not bad:
+        return
+    names = ", ".join(bad[:_NAMED]) + (f" and {len(bad) - _NAMED} more" if len(bad) > _NAMED else "")
+    what = f"{len(bad)} tensor(s) from {source or 'the state dict'} hold NaN or Inf values: {names}"
+    if strict:
+        raise NonFiniteWeightsError(f"{what}; nothing was loaded (strict=True). The checkpoint comes from a "
+                                    "diverged run or a broken export: use another one")
+    warnings.warn(f"{what}; the model's outputs will be NaN. Use another checkpoint", NonFiniteWeightsWarning,
+                  stacklevel=3)
 
 
 def _logger():

@@ -16,7 +16,9 @@ from zoo.weights.cache import cache_dir, cached_path, check_file, ensure_inside,
 from zoo.weights.download import DEFAULT_RETRY, RetryPolicy, download
 from zoo.weights.errors import ChecksumError, UnverifiedWeightsError, WeightsError, WeightsNotCachedError
 from zoo.weights.manifest import WeightsEntry
+from zoo.weights.manifest_io import short_path
 from zoo.weights.names import SHA256_RE, check_filename
+from zoo.weights.safe_files import write_atomic
 from zoo.weights.sources import Source, parse_source
 
 LOGGER = logging.getLogger("zoo.weights")
@@ -91,8 +93,8 @@ def source_path(source: Source, *, sha256: str | None, size: int | None, name: s
     offline = is_offline() if offline is None else offline
     if source.kind == "local":
         path = source.path
-        if not path.is_file():
-            raise WeightsError(f"{name}: local weights file {path} does not exist")
+        if not is_file(path):
+            raise WeightsError(f"{name}: local weights file {short_path(path)} does not exist")
         check_file(path, sha256=sha256, size=size, what=name)
         return path
     root = cache_dir()
@@ -131,7 +133,7 @@ def _unpinned_path(source: Source, *, name: str, root: Path, progress: bool, ret
     dest = ensure_inside(root, root / "unverified" / key / check_filename(source.filename))
     sidecar = dest.with_name(dest.name + ".sha256")
     if dest.exists() and sidecar.exists():
-        recorded = sidecar.read_text().strip()
+        recorded = sidecar.read_text(errors="replace").strip()  # a corrupt sidecar is a mismatch, not a crash
         try:
             check_file(dest, sha256=recorded, size=None, what=name)
             return dest
@@ -147,7 +149,13 @@ def _unpinned_path(source: Source, *, name: str, root: Path, progress: bool, ret
     LOGGER.warning("%s has no pinned sha256; recording the digest of this download (trust on first use)", name)
     path, digest = download(source.download_url(), dest, sha256=None, size=None, name=name,
                             headers=source.auth_headers(), progress=progress, retry=retry)
-    tmp = sidecar.with_name(sidecar.name + ".incomplete")
-    tmp.write_text(digest + "\n")
-    tmp.replace(sidecar)
+    write_atomic(sidecar, (digest + "\n").encode())  # never through a link planted at the sidecar's name
     return path
+
+
+def is_file(path: Path) -> bool:
+    """``Path.is_file`` that answers False, not OSError, for a name the OS cannot even look up (too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
