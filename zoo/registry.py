@@ -110,7 +110,11 @@ def short_repr(value: Any, limit: int = 200) -> str:
 
     A row of a YAML whose aliases expand to millions of items must not turn into a message of megabytes.
     """
-    text = _REPR.repr(value)
+    return _clip(_REPR.repr(value), limit)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (an exception's message quoting a huge value, say)."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -294,7 +298,7 @@ class Registry:
                         ep.load()
                     except Exception as e:  # noqa: BLE001 - any error in a third party's import
                         label = f"{ep.name} = {ep.value}"
-                        self._broken[label] = short_repr(f"{type(e).__name__}: {e}", 300)
+                        self._broken[label] = _clip(f"{type(e).__name__}: {e}", 300)
                         warnings.warn(
                             f"zoo: entry point {label!r} of group {self._entry_point_group!r} failed to import "
                             f"({self._broken[label]}); its blocks are unavailable. Fix or uninstall its package.",
@@ -364,7 +368,7 @@ class Registry:
             except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
                 raise ModuleImportError(
                     f"{source}{': ' if source else ''}module {module!r} ({why}) failed to import: "
-                    f"{short_repr(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
+                    f"{_clip(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
                     "put its folder on PYTHONPATH."
                 ) from e
         return why
@@ -384,7 +388,7 @@ class Registry:
                 importlib.import_module(module)
             except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
                 raise ModuleImportError(
-                    f"allow_modules: module {module!r} failed to import: {short_repr(f'{type(e).__name__}: {e}', 300)}. "
+                    f"allow_modules: module {module!r} failed to import: {_clip(f'{type(e).__name__}: {e}', 300)}. "
                     "Check the name, install its package or put its folder on PYTHONPATH (a module in the "
                     "working folder is importable as 'name' when Python runs from there)."
                 ) from e
@@ -400,6 +404,10 @@ class Registry:
         module_path, _, attr = name.rpartition(".")
         module = sys.modules.get(module_path)
         if module is None:
+            if self.module_allowed(module_path) is None:
+                close = self._closest(attr)
+                hint = f" Registered names close to {attr!r}: {', '.join(close)}." if close else ""
+                raise ModuleNotAllowedError(self.not_allowed_message(module_path, repr(name)) + hint)
             try:
                 self.import_trusted(module_path, source=repr(name))
             except ModuleImportError as e:
@@ -432,9 +440,12 @@ class Registry:
     def _stock_names(self) -> list[str]:
         return self._fallback_names() if self._fallback_names else []
 
-    def _unknown_message(self, name: str) -> str:
+    def _closest(self, name: str) -> list[str]:
         known = set(self._entries) | set(self._stock_names())
-        close = difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.6)
+        return difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.6)
+
+    def _unknown_message(self, name: str) -> str:
+        close = self._closest(name)
         msg = f"{name!r} is not in the {self.name} registry."
         if close:
             msg += f" Closest names: {', '.join(close)}."
