@@ -5,6 +5,11 @@ trains the smallest semantic model in the catalog for a few epochs, validates it
 the trained weights as safetensors with a manifest entry, predicts Ultralytics' ``bus.jpg`` and a
 synthetic validation image, and writes their overlays. Everything lands under ``project``
 (``./zoo-demo`` by default).
+
+No surprises for the caller: ``run_demo()`` restores ``os.environ``, the global random generators and torch's
+switches when it returns (:mod:`zoo.process_state`), and it writes a font only with consent (``fonts=True``).
+``zoo demo`` runs in its own process and, unless ``YOLO_CONFIG_DIR`` is set, gives Ultralytics its own
+config folder inside ``project``, so the font and Ultralytics' settings land there and nowhere else.
 """
 
 from __future__ import annotations
@@ -18,18 +23,24 @@ from pathlib import Path
 
 __all__ = ["main", "run_demo", "smallest_model", "ensure_offline_font", "HELP"]
 
-DEFAULTS = {"model": None, "project": "zoo-demo", "epochs": 12, "imgsz": 128, "batch": 8, "device": "cpu"}
+DEFAULTS = {"model": None, "project": "zoo-demo", "epochs": 12, "imgsz": 128, "batch": 8, "device": "cpu",
+            "fonts": False}
 HELP = """
-    zoo demo [model=NAME|YAML] [project=zoo-demo] [epochs=12] [imgsz=128] [batch=8] [device=cpu]
+    zoo demo [model=NAME|YAML] [project=zoo-demo] [epochs=12] [imgsz=128] [batch=8] [device=cpu] [fonts=False]
 
         model       default: the smallest semantic model in the catalog (by parameter count)
         project     output folder: data/, train/ (checkpoints, results.csv), weights/ (safetensors +
-                    manifest), metrics.json, bus_overlay.png, val_overlay.png
+                    manifest), metrics.json, bus_overlay.png, val_overlay.png, config/ (see below)
+        fonts       True: copy matplotlib's DejaVu Sans as Arial.ttf into your own Ultralytics config
+                    folder when Ultralytics' plot font is missing (otherwise it would download Arial.ttf)
 
     Offline: sets YOLO_OFFLINE=1, ZOO_OFFLINE=1, HF_HUB_OFFLINE=1 and YOLO_AUTOINSTALL=False unless they are
-    set, and places matplotlib's DejaVu Sans as Ultralytics' Arial.ttf when that font is missing.
+    set. Unless YOLO_CONFIG_DIR is set, Ultralytics gets its own config folder, project/config/, and the
+    demo places DejaVu Sans there as Arial.ttf; your ~/.config is left alone. With YOLO_CONFIG_DIR set and
+    no Arial.ttf in it, plots are off unless fonts=True.
     """
 _NC = 4  # background + three shape classes
+_FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # the names Ultralytics' plots ask check_font for
 
 
 def _offline_env() -> None:
@@ -39,26 +50,41 @@ def _offline_env() -> None:
         os.environ.setdefault(key, value)
 
 
-def ensure_offline_font() -> bool:
-    """Give Ultralytics' plots a local font instead of letting ``check_font`` download Arial.ttf.
-
-    If ``Arial.ttf`` / ``Arial.Unicode.ttf`` are missing from Ultralytics' ``USER_CONFIG_DIR``,
-    matplotlib's bundled DejaVu Sans is copied there under those names.
-
-    Returns:
-        (bool): True when both font files are in place (plots are safe offline).
-    """
-    import matplotlib
+def _missing_fonts() -> list[Path]:
+    """Ultralytics' plot fonts that ``check_font`` would download: absent from its config dir and the system."""
+    from matplotlib import font_manager
     from ultralytics.utils import USER_CONFIG_DIR
 
+    system = [f.fname for f in font_manager.fontManager.ttflist]  # the list check_font searches
+    return [Path(USER_CONFIG_DIR) / name for name in _FONTS
+            if not (Path(USER_CONFIG_DIR) / name).exists() and not any(name in f for f in system)]
+
+
+def ensure_offline_font(place: bool = False) -> bool:
+    """Tell whether Ultralytics' plots have a local font; with consent, give them one.
+
+    Ultralytics' ``check_font`` downloads ``Arial.ttf`` into its config folder when no local copy exists.
+    With ``place=True`` matplotlib's bundled DejaVu Sans is copied there under the missing names; without
+    it nothing is written and the caller turns plots off.
+
+    Args:
+        place (bool): Consent to write the missing font files into Ultralytics' config folder.
+
+    Returns:
+        (bool): True when every font file is available locally (plots are safe offline).
+    """
+    import matplotlib
+
+    missing = _missing_fonts()
+    if missing and not place:
+        print(f"zoo demo: plots off: {missing[0]} is missing (fonts=True places matplotlib's DejaVu Sans there)")
+        return False
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     try:
-        for name in ("Arial.ttf", "Arial.Unicode.ttf"):
-            target = Path(USER_CONFIG_DIR) / name
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(font, target)
-                print(f"zoo demo: placed {font.name} as {target} (Ultralytics would download Arial.ttf)")
+        for target in missing:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(font, target)
+            print(f"zoo demo: placed {font.name} as {target} (Ultralytics would download Arial.ttf)")
         return True
     except OSError as e:
         print(f"zoo demo: no local font ({e}); plots off", file=sys.stderr)
@@ -120,8 +146,8 @@ def _overlay_val_image(model, data_yaml: Path, imgsz: int, device: str, out: Pat
 
 
 def run_demo(model: str | None = None, project: str | os.PathLike = "zoo-demo", epochs: int = 12, imgsz: int = 128,
-             batch: int = 8, device: str = "cpu") -> dict:
-    """Run the quickstart and return where everything went.
+             batch: int = 8, device: str = "cpu", fonts: bool = False) -> dict:
+    """Run the quickstart and return where everything went; the caller's process state comes back as it was.
 
     Args:
         model (str | None): Model name or YAML; default the smallest semantic model in the catalog.
@@ -130,13 +156,23 @@ def run_demo(model: str | None = None, project: str | os.PathLike = "zoo-demo", 
         imgsz (int): Image size of the synthetic data, training and prediction.
         batch (int): Batch size.
         device (str): ``cpu`` or a CUDA device.
+        fonts (bool): Consent to copy DejaVu Sans as Ultralytics' ``Arial.ttf`` into its config folder when
+            missing; without it and without a local font, plots are off.
 
     Returns:
         (dict): ``model``, ``params``, ``metrics``, ``seconds`` and the output paths.
     """
-    _offline_env()
+    from zoo.process_state import preserved_process_state
+
+    with preserved_process_state():
+        _offline_env()
+        return _run(model, Path(project), epochs, imgsz, batch, device, fonts)
+
+
+def _run(model: str | None, project: Path, epochs: int, imgsz: int, batch: int, device: str, fonts: bool) -> dict:
+    """The demo's steps; :func:`run_demo` wraps them in the offline environment and restores the caller's."""
     t0 = time.perf_counter()
-    plots = ensure_offline_font()
+    plots = ensure_offline_font(place=fonts)
     import zoo
     from ultralytics.utils import ASSETS
     from zoo.data import make_semantic_dataset
@@ -215,5 +251,13 @@ def main(args: list[str]) -> int:
     positional, opts = parse_simple_args(args, DEFAULTS, "demo", strings=("model",))
     if positional:
         raise UsageError(f"zoo demo: unexpected {positional}; use key=value, e.g. model=unet-s")
-    print(_summary(run_demo(**{**DEFAULTS, **opts})))
+    opts = {**DEFAULTS, **opts}
+    if not isinstance(opts["fonts"], bool):
+        raise UsageError(f"zoo demo: fonts must be True or False, got {opts['fonts']!r}")
+    if "YOLO_CONFIG_DIR" not in os.environ and "ultralytics" not in sys.modules:
+        # This process is the demo's: Ultralytics' settings and the offline font go to project/config/,
+        # never to the user's ~/.config. Ultralytics reads the variable when first imported, below.
+        os.environ["YOLO_CONFIG_DIR"] = str(Path(opts["project"]).expanduser().resolve() / "config")
+        opts["fonts"] = True  # our own folder: placing the font there needs no consent
+    print(_summary(run_demo(**opts)))
     return 0
