@@ -20,16 +20,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from zoo.weights.errors import (
+    CacheError,
     ChecksumError,
     DownloadError,
     ManifestError,
+    NonFiniteWeightsError,
+    NonFiniteWeightsWarning,
+    PartialLoadWarning,
     PickleRefusedError,
+    SafetensorsHeaderError,
+    StrictLoadError,
     UnknownWeightsError,
     UnsafeNameError,
     UnverifiedWeightsError,
     WeightsError,
     WeightsFormatError,
+    WeightsNameError,
     WeightsNotCachedError,
+    WeightsWarning,
 )
 from zoo.weights.fetching import fetch, verify
 from zoo.weights.manifest import Manifest, WeightsEntry, load_manifest
@@ -50,6 +58,8 @@ __all__ = [
     "register_converter", "get_converter", "read_state_dict", "Manifest", "WeightsEntry",
     "WeightsError", "ManifestError", "UnknownWeightsError", "UnsafeNameError", "UnverifiedWeightsError",
     "DownloadError", "ChecksumError", "WeightsNotCachedError", "WeightsFormatError", "PickleRefusedError",
+    "CacheError", "SafetensorsHeaderError", "StrictLoadError", "NonFiniteWeightsError", "WeightsNameError",
+    "WeightsWarning", "PartialLoadWarning", "NonFiniteWeightsWarning",
 ]
 
 if TYPE_CHECKING:

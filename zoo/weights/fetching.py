@@ -11,7 +11,7 @@ from zoo.weights.errors import WeightsError
 from zoo.weights.manifest import Manifest, load_manifest
 from zoo.weights.names import SHA256_RE
 from zoo.weights.refs import WeightsRef, resolve_ref
-from zoo.weights.manifest_io import short_path
+from zoo.weights.quoting import short_path
 from zoo.weights.resolve import entry_path, is_file, url_path
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo.weights.errors import ManifestError, UnknownWeightsError
-from zoo.weights.manifest_io import read_manifest_json, short, short_path
+from zoo.weights.manifest_io import read_manifest_json
+from zoo.weights.quoting import short, short_path
 from zoo.weights.names import SHA256_RE, split_name
 from zoo.weights.sources import Source, parse_source
 
@@ -163,10 +164,11 @@ class Manifest:
         try:
             return self.entries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.entries), n=5, cutoff=0.5)
+            # difflib is quadratic in the name's length: no suggestions for an absurdly long one
+            close = difflib.get_close_matches(name, list(self.entries), n=5, cutoff=0.5) if len(name) <= 200 else []
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
             raise UnknownWeightsError(
-                f"no weights named {name!r} in {', '.join(map(str, self.paths)) or 'the manifest'}.{hint} "
+                f"no weights named {short(name)} in {', '.join(map(short_path, self.paths)) or 'the manifest'}.{hint} "
                 f"List them with zoo.weights.load_manifest().entries."
             ) from None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.weights.errors import ManifestError
+from zoo.weights.quoting import short, short_path
 
 #: A manifest above this size is refused before it is read; the shipped one is a few kB. Split a
 #: larger one into several files listed in ``ZOO_MANIFEST``.
@@ -22,19 +23,6 @@ MAX_MANIFEST_BYTES = 32 << 20
 #: A git symlink stub holds a path, never more than this; a larger non-JSON file is just bad JSON.
 _MAX_LINK_BYTES = 1024
 _MAX_LINK_HOPS = 8  # a chain of stubs longer than this is a loop
-_QUOTE = 60  # characters of a bad value quoted in a message
-
-
-def short(value: Any) -> str:
-    """``repr`` of a value cut to a few dozen characters: error messages must stay readable."""
-    text = repr(value)
-    return text if len(text) <= _QUOTE else text[: _QUOTE - 1] + "…"
-
-
-def short_path(path: Any) -> str:
-    """A path for messages, its middle elided when it is absurdly long."""
-    text = str(path)
-    return text if len(text) <= 200 else f"{text[:90]}…{text[-90:]}"
 
 
 def reject_duplicate_keys(path: Path):
@@ -133,8 +121,8 @@ def _link_stub_target(path: Path, data: bytes) -> Path | None:
         return None
     if not text.lower().endswith(".json") or text.startswith(("{", "[", '"')):
         return None
-    target = Path(text)
-    return target if target.is_absolute() else path.parent / target
+    # normpath, not resolve(): '..' is taken lexically, as git wrote it, and no other link is followed
+    return Path(os.path.normpath(path.parent / text))
 
 
 def _parse(path: Path, data: bytes) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from zoo.weights.errors import UnsafeNameError, WeightsNameError
+from zoo.weights.quoting import short
 
 #: ``deeplabv3p-s``, ``vit-b-cls``, ``unet-classic``: lowercase words joined by hyphens.
 MODEL_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -41,9 +42,8 @@ def split_name(name: str) -> tuple[str, str]:
     check_no_traversal(name, what="weights name")
     model, sep, tag = name.partition(".")
     if not sep or not MODEL_RE.match(model) or not TAG_RE.match(tag):
-        quoted = repr(name) if len(name) <= 80 else repr(name[:79] + "…")
         raise WeightsNameError(
-            f"bad weights name {quoted}: expected '<model>.<tag>' with a model like 'deeplabv3p-s' "
+            f"bad weights name {short(name)}: expected '<model>.<tag>' with a model like 'deeplabv3p-s' "
             "(lowercase letters, digits, hyphens) and a tag like 'voc' or 'a1_in1k' "
             "(lowercase letters, digits, '_' or '-', no dots)"
         )
@@ -61,11 +61,11 @@ def check_no_traversal(text: str, *, what: str) -> None:
         UnsafeNameError: On separators, ``..`` components, NUL bytes or drive prefixes.
     """
     if not isinstance(text, str) or not text:
-        raise UnsafeNameError(f"{what} must be a non-empty string, got {text!r}")
+        raise UnsafeNameError(f"{what} must be a non-empty string, got {short(text)}")
     parts = re.split(r"[/\\]", text)
     if "\x00" in text or ".." in parts or len(parts) > 1 or re.match(r"^[A-Za-z]:", text):
         raise UnsafeNameError(
-            f"unsafe {what} {text!r}: it contains a path separator, '..' or a drive prefix and could "
+            f"unsafe {what} {short(text)}: it contains a path separator, '..' or a drive prefix and could "
             "escape the weights cache; use a plain name such as 'model.safetensors'"
         )
 
@@ -85,7 +85,7 @@ def check_filename(filename: str) -> str:
     check_no_traversal(filename, what="file name")
     if not FILENAME_RE.match(filename) or len(filename) > 200:
         raise UnsafeNameError(
-            f"unsafe file name {filename!r}: use letters, digits and '._+-' only, not starting with "
+            f"unsafe file name {short(filename)}: use letters, digits and '._+-' only, not starting with "
             "a dot, at most 200 characters"
         )
     return filename
@@ -104,11 +104,11 @@ def check_relative_path(path: str) -> str:
         UnsafeNameError: On ``..`` components, backslashes or NUL bytes.
     """
     if not isinstance(path, str) or not path or "\x00" in path or "\\" in path:
-        raise UnsafeNameError(f"unsafe local source path {path!r}")
+        raise UnsafeNameError(f"unsafe local source path {short(path)}")
     parts = path.split("/")
     if ".." in parts or any(p == "" for p in parts[1:]):
         raise UnsafeNameError(
-            f"unsafe local source path {path!r}: '..' components are not allowed; keep weights "
+            f"unsafe local source path {short(path)}: '..' components are not allowed; keep weights "
             "next to (or below) their manifest, or give an absolute path"
         )
     check_filename(parts[-1])

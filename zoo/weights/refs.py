@@ -12,6 +12,7 @@ from pathlib import Path
 from zoo.weights.errors import UnknownWeightsError
 from zoo.weights.manifest import Manifest, WeightsEntry
 from zoo.weights.names import DEFAULT_ALIAS, TAG_RE, check_no_traversal, split_name
+from zoo.weights.quoting import short
 
 _WEIGHT_EXTS = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
 
@@ -74,7 +75,7 @@ def resolve_ref(weights: str | os.PathLike, *, model_name: str | None, manifest:
     if "." not in weights:
         if not model_name or not TAG_RE.match(weights):
             raise UnknownWeightsError(
-                f"{weights!r} is not '<model>.<tag>'; pass model_name=... to use a bare tag"
+                f"{short(weights)} is not '<model>.<tag>'; pass model_name=... to use a bare tag"
             )
         weights = f"{model_name}.{weights}"
     split_name(weights)

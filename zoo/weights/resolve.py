@@ -16,7 +16,7 @@ from zoo.weights.cache import cache_dir, cached_path, check_file, ensure_inside,
 from zoo.weights.download import DEFAULT_RETRY, RetryPolicy, download
 from zoo.weights.errors import ChecksumError, UnverifiedWeightsError, WeightsError, WeightsNotCachedError
 from zoo.weights.manifest import WeightsEntry
-from zoo.weights.manifest_io import short_path
+from zoo.weights.quoting import short_path
 from zoo.weights.names import SHA256_RE, check_filename
 from zoo.weights.safe_files import write_atomic
 from zoo.weights.sources import Source, parse_source

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.weights.errors import SafetensorsHeaderError
+from zoo.weights.quoting import short
 
 #: safetensors' own cap on the JSON header (``N_MAX_HEADER``: 100 MB); a longer claim is corruption.
 MAX_HEADER_BYTES = 100_000_000
@@ -29,7 +30,6 @@ DTYPE_SIZES: dict[str, int] = {
     "F8_E4M3": 1, "F8_E4M3FNUZ": 1, "F8_E5M2": 1, "F8_E5M2FNUZ": 1, "C64": 8, "U64": 8, "U32": 4, "U16": 2,
 }
 _FIX = "re-download it (`zoo weights fetch <name>` verifies the sha256) or export it again with zoo.weights.publish()"
-_QUOTE = 60  # characters of a bad value quoted in a message: a corrupt header can hold megabytes
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,6 @@ class SafetensorsHeader:
     tensors: dict[str, TensorInfo]
     metadata: dict[str, str]
     header_bytes: int
-
-
-def short(value: Any) -> str:
-    """``repr`` of a value, cut to a few dozen characters for error messages."""
-    text = repr(value)
-    return text if len(text) <= _QUOTE else text[: _QUOTE - 1] + "…"
 
 
 def read_header(path: str | os.PathLike) -> SafetensorsHeader:

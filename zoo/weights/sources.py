@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from zoo.weights.errors import ManifestError
 from zoo.weights.names import REVISION_RE, check_filename, check_relative_path
+from zoo.weights.quoting import short
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def parse_source(raw: str, *, base_dir: Path | None, where: str = "source") -> S
         ManifestError: If the source is malformed or unsafe.
     """
     if not isinstance(raw, str) or not raw:
-        raise ManifestError(f"{where}: 'source' must be a non-empty string, got {raw!r}")
+        raise ManifestError(f"{where}: 'source' must be a non-empty string, got {short(raw)}")
     try:
         if raw.startswith("hf://"):
             return _parse_hf(raw)
@@ -94,7 +95,7 @@ def parse_source(raw: str, *, base_dir: Path | None, where: str = "source") -> S
     except ManifestError as e:
         raise ManifestError(f"{where}: {e}") from None
     except ValueError as e:  # UnsafeNameError and friends
-        raise ManifestError(f"{where}: bad source {raw!r}: {e}") from None
+        raise ManifestError(f"{where}: bad source {short(raw)}: {e}") from None
 
 
 def _parse_hf(raw: str) -> Source:
@@ -103,11 +104,11 @@ def _parse_hf(raw: str) -> Source:
     repo_name, sep2, rest = path_in_repo.partition("/")
     repo_name, at, revision = repo_name.partition("@")
     if not (sep and sep2 and at and repo_part and repo_name and rest):
-        raise ManifestError(f"bad hf:// source {raw!r}: expected 'hf://<org>/<repo>@<revision>/<file>'")
+        raise ManifestError(f"bad hf:// source {short(raw)}: expected 'hf://<org>/<repo>@<revision>/<file>'")
     if not REVISION_RE.match(revision):
         raise ManifestError(
-            f"bad hf:// source {raw!r}: the revision must be a full 40-hex commit id (pin what you "
-            f"download), got {revision!r}"
+            f"bad hf:// source {short(raw)}: the revision must be a full 40-hex commit id (pin what you "
+            f"download), got {short(revision)}"
         )
     for part in rest.split("/"):
         check_filename(part)
@@ -124,7 +125,7 @@ def _parse_hf(raw: str) -> Source:
 def _parse_url(raw: str) -> Source:
     parts = urllib.parse.urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ManifestError(f"bad URL source {raw!r}: only http:// and https:// URLs are supported")
+        raise ManifestError(f"bad URL source {short(raw)}: only http:// and https:// URLs are supported")
     # unquote first so that '%2e%2e%2f' cannot smuggle a traversal past the check
     filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
     return Source(kind="url", raw=raw, filename=check_filename(filename), url=raw)
@@ -134,10 +135,10 @@ def _parse_local(raw: str, base_dir: Path | None) -> Source:
     p = Path(raw)
     if p.is_absolute():
         if ".." in p.parts:
-            raise ManifestError(f"bad local source {raw!r}: '..' components are not allowed")
+            raise ManifestError(f"bad local source {short(raw)}: '..' components are not allowed")
         check_filename(p.name)
         return Source(kind="local", raw=raw, filename=p.name, path=p)
     check_relative_path(raw)
     if base_dir is None:
-        raise ManifestError(f"relative local source {raw!r} needs a manifest directory")
+        raise ManifestError(f"relative local source {short(raw)} needs a manifest directory")
     return Source(kind="local", raw=raw, filename=p.name, path=base_dir / raw)
