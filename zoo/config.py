@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from zoo.registry import MODULES, InvalidNameError, short_repr, validate_name
+from zoo.registry import MODULES, InvalidNameError, clip_text, short_repr, validate_name
 
 __all__ = [
     "ModelConfigError",
@@ -260,12 +260,12 @@ def parse_yaml_text(text: str, source: str = "<yaml>", lim: Limits | None = None
             ) from None
         raise ModelConfigError(f"{source}{mark}: {short_repr(e.problem, 200)}") from None
     except yaml.YAMLError as e:
-        raise ModelConfigError(f"{source}: invalid YAML: {short_repr(str(e), 500)}") from None
+        raise ModelConfigError(f"{source}: invalid YAML: {clip_text(str(e), 500)}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as e:
         if isinstance(e, ModelConfigError):
             raise
         # e.g. an int of 5,000 digits, a date like 2001-13-45: values Python refuses to construct
-        raise ModelConfigError(f"{source}: a value cannot be read ({type(e).__name__}: {short_repr(str(e), 200)})") from None
+        raise ModelConfigError(f"{source}: a value cannot be read ({type(e).__name__}: {clip_text(str(e), 200)})") from None
 
 
 def _check_events(text: str, source: str, lim: Limits) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "PluginImportWarning",
     "allow_modules",
     "short_repr",
+    "clip_text",
     "ENTRY_POINT_GROUP",
 ]
 
@@ -110,10 +111,10 @@ def short_repr(value: Any, limit: int = 200) -> str:
 
     A row of a YAML whose aliases expand to millions of items must not turn into a message of megabytes.
     """
-    return _clip(_REPR.repr(value), limit)
+    return clip_text(_REPR.repr(value), limit)
 
 
-def _clip(text: str, limit: int) -> str:
+def clip_text(text: str, limit: int = 300) -> str:
     """``text`` cut to ``limit`` characters (an exception's message quoting a huge value, say)."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -298,7 +299,7 @@ class Registry:
                         ep.load()
                     except Exception as e:  # noqa: BLE001 - any error in a third party's import
                         label = f"{ep.name} = {ep.value}"
-                        self._broken[label] = _clip(f"{type(e).__name__}: {e}", 300)
+                        self._broken[label] = clip_text(f"{type(e).__name__}: {e}", 300)
                         warnings.warn(
                             f"zoo: entry point {label!r} of group {self._entry_point_group!r} failed to import "
                             f"({self._broken[label]}); its blocks are unavailable. Fix or uninstall its package.",
@@ -368,7 +369,7 @@ class Registry:
             except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
                 raise ModuleImportError(
                     f"{source}{': ' if source else ''}module {module!r} ({why}) failed to import: "
-                    f"{_clip(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
+                    f"{clip_text(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
                     "put its folder on PYTHONPATH."
                 ) from e
         return why
@@ -388,7 +389,7 @@ class Registry:
                 importlib.import_module(module)
             except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
                 raise ModuleImportError(
-                    f"allow_modules: module {module!r} failed to import: {_clip(f'{type(e).__name__}: {e}', 300)}. "
+                    f"allow_modules: module {module!r} failed to import: {clip_text(f'{type(e).__name__}: {e}', 300)}. "
                     "Check the name, install its package or put its folder on PYTHONPATH (a module in the "
                     "working folder is importable as 'name' when Python runs from there)."
                 ) from e
