@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from ultralytics.cfg import DEFAULT_CFG_DICT
 from ultralytics.engine.model import Model
-from ultralytics.models import yolo
 from ultralytics.nn.tasks import guess_model_task
 from ultralytics.utils import RANK
 
 from zoo import catalog
+from zoo.engine import accelerate  # predictors/validators: bf16 autocast on CPU for half=True
 from zoo.engine.checkpoints import load_checkpoint
 from zoo.engine.trainers import ZooClassificationTrainer, ZooDetectionTrainer, ZooSemanticTrainer
 from zoo.nn.models import MODEL_CLASSES, model_dict
@@ -31,20 +31,20 @@ TASK_MAP = {
     "semantic": {
         "model": MODEL_CLASSES["semantic"],
         "trainer": ZooSemanticTrainer,
-        "validator": yolo.semantic.SemanticSegmentationValidator,
-        "predictor": yolo.semantic.SemanticSegmentationPredictor,
+        "validator": accelerate.ZooSemanticValidator,
+        "predictor": accelerate.ZooSemanticPredictor,
     },
     "detect": {
         "model": MODEL_CLASSES["detect"],
         "trainer": ZooDetectionTrainer,
-        "validator": yolo.detect.DetectionValidator,
-        "predictor": yolo.detect.DetectionPredictor,
+        "validator": accelerate.ZooDetectionValidator,
+        "predictor": accelerate.ZooDetectionPredictor,
     },
     "classify": {
         "model": MODEL_CLASSES["classify"],
         "trainer": ZooClassificationTrainer,
-        "validator": yolo.classify.ClassificationValidator,
-        "predictor": yolo.classify.ClassificationPredictor,
+        "validator": accelerate.ZooClassificationValidator,
+        "predictor": accelerate.ZooClassificationPredictor,
     },
 }
 

@@ -22,6 +22,7 @@ from ultralytics.utils.torch_utils import initialize_weights
 
 from zoo import catalog
 from zoo.config import ModelConfigError, limit_error, limits, load_model_yaml
+from zoo.nn.fuse import FoldsBatchNorm  # fuse(): BatchNorm folded in timm's and zoo's blocks too
 from zoo.nn.parser import parse_model
 from zoo.registry import short_repr
 
@@ -190,7 +191,7 @@ def _probe_error(source: str, current: dict, e: Exception) -> ModelConfigError:
     )
 
 
-class ZooDetectionModel(DetectionModel):
+class ZooDetectionModel(FoldsBatchNorm, DetectionModel):
     """A detection model built by zoo's parser (any head subclassing Ultralytics' ``Detect``)."""
 
     def __init__(self, cfg="yolo26n.yaml", ch: int = 3, nc: int | None = None, verbose: bool = True):
@@ -247,7 +248,7 @@ def _has_stock_detect_head(model) -> bool:
     return isinstance(head, Detect) and isinstance(getattr(head, "cv2", None), torch.nn.ModuleList)
 
 
-class ZooSemanticModel(SemanticSegmentationModel):
+class ZooSemanticModel(FoldsBatchNorm, SemanticSegmentationModel):
     """A semantic segmentation model built by zoo's parser (heads subclassing ``SemanticSegment``).
 
     The stride is the deepest reduction any layer applies, which input sizes must respect.
@@ -283,7 +284,7 @@ class ZooSemanticModel(SemanticSegmentationModel):
             self.info()
 
 
-class ZooClassificationModel(ClassificationModel):
+class ZooClassificationModel(FoldsBatchNorm, ClassificationModel):
     """A classification model built by zoo's parser."""
 
     def _from_yaml(self, cfg, ch: int, nc: int | None, verbose: bool) -> None:
