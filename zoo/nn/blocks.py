@@ -9,7 +9,7 @@ from zoo import rules
 from zoo.registry import register_module
 from zoo.rules import LayerInputs, LayerPlan
 
-__all__ = ["TimmEncoder", "Pick"]
+__all__ = ["TimmEncoder", "Pick", "TorchvisionBackbone", "FCNHead"]
 
 
 def _pick_rule(x: LayerInputs) -> LayerPlan:
@@ -104,3 +104,95 @@ class Pick(nn.Module):
     def forward(self, x: list[torch.Tensor]) -> torch.Tensor:
         """Return ``x[index]``."""
         return x[self.index]
+
+
+# torchvision's dilated segmentation backbones (torchvision.models.segmentation): how each is built and which two
+# children it returns, [mid, deep]: ResNet layer3 (the "aux" input) and layer4 ("out"), both at stride 8;
+# MobileNetV3-Large features.4 (C2, stride 8: "aux"/"low") and features.16 (C5, stride 16: "out"/"high").
+_TV_BACKBONES = {
+    "resnet50": ({"replace_stride_with_dilation": [False, True, True]}, ("layer3", "layer4"), (8, 8)),
+    "resnet101": ({"replace_stride_with_dilation": [False, True, True]}, ("layer3", "layer4"), (8, 8)),
+    "mobilenet_v3_large": ({"dilated": True}, ("4", "16"), (8, 16)),
+}
+_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # torchvision's SemanticSegmentation
+
+
+@register_module(rule=rules.from_module())
+class TorchvisionBackbone(nn.Module):
+    """A dilated torchvision backbone exactly as ``torchvision.models.segmentation`` builds it: outputs ``[mid, deep]``.
+
+    The network is torchvision's own (``resnet50(replace_stride_with_dilation=[False, True, True])``,
+    ``mobilenet_v3_large(dilated=True).features``), cut after the deepest returned child like torchvision's
+    ``IntermediateLayerGetter``, so ``body.*`` keys are torchvision's ``backbone.*`` keys. No weights are fetched.
+
+    Args:
+        c1 (int): Input channels; other than 3, the first convolution is rebuilt for ``c1`` (fresh weights).
+        name (str): ``resnet50``, ``resnet101`` or ``mobilenet_v3_large``.
+        normalize (bool): Standardise ``[0, 1]`` images (Ultralytics' input) with ImageNet's mean/std inside the
+            model, as torchvision's ``SemanticSegmentation`` preset does before its models (3 channels only), so
+            train, val, predict and export all see the input the weights were trained on, exactly once.
+    """
+
+    def __init__(self, c1: int, name: str, normalize: bool = True):
+        super().__init__()
+        import torchvision
+
+        if name not in _TV_BACKBONES:
+            raise ValueError(f"unknown torchvision backbone {name!r}; available: {', '.join(_TV_BACKBONES)}")
+        kwargs, self.layers, self.strides = _TV_BACKBONES[name]
+        net = getattr(torchvision.models, name)(weights=None, **kwargs)  # weights=None: never download
+        net = getattr(net, "features", net)  # MobileNetV3: the feature stack only, as torchvision segments it
+        body = {}
+        for child, module in net.named_children():
+            body[child] = module
+            if child == self.layers[-1]:
+                break  # later children (avgpool, fc) are not part of the segmentation backbone
+        self.body = nn.ModuleDict(body)
+        if c1 != 3:
+            _replace_first_conv(self.body, c1)
+        self.normalize = bool(normalize) and c1 == 3
+        self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.out_channels = [_out_channels(self.body[k]) for k in self.layers]
+        self.stride = max(self.strides)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Return ``[mid, deep]`` feature maps."""
+        if self.normalize:
+            x = (x - self.mean) / self.std
+        out = []
+        for name, module in self.body.items():
+            x = module(x)
+            if name in self.layers:
+                out.append(x)
+        return out
+
+
+def _out_channels(module: nn.Module) -> int:
+    """Output channels of a torchvision stage: its last convolution's (BatchNorm follows it in both families)."""
+    return [m for m in module.modules() if isinstance(m, nn.Conv2d)][-1].out_channels
+
+
+def _replace_first_conv(body: nn.ModuleDict, c1: int) -> None:
+    """Rebuild the stem convolution for ``c1`` input channels, keeping its other settings."""
+    parent, child, old = next((p, n, m) for p in body.modules() for n, m in p.named_children() if isinstance(m, nn.Conv2d))
+    new = nn.Conv2d(c1, old.out_channels, old.kernel_size, old.stride, old.padding, old.dilation, old.groups,
+                    old.bias is not None)
+    setattr(parent, child, new)
+
+
+class FCNHead(nn.Sequential):
+    """torchvision's ``FCNHead`` (FCN's classifier, DeepLabV3's auxiliary classifier), same layout and keys.
+
+    ``3×3`` conv to ``c1 // 4`` channels, BN, ReLU, dropout 0.1, ``1×1`` conv to the classes.
+
+    Args:
+        c1 (int): Input channels.
+        nc (int): Number of classes.
+    """
+
+    def __init__(self, c1: int, nc: int):
+        c_ = c1 // 4
+        super().__init__(
+            nn.Conv2d(c1, c_, 3, padding=1, bias=False), nn.BatchNorm2d(c_), nn.ReLU(), nn.Dropout(0.1), nn.Conv2d(c_, nc, 1)
+        )
