@@ -327,6 +327,10 @@ def cmd_mode(mode: str, args: list[str]) -> int:
     if mode == "export" and "format" not in overrides:
         overrides["format"] = "torchscript"
         print("zoo export: 'format' is missing, using format=torchscript", file=sys.stderr)
+    if mode == "predict":  # Ultralytics skips an unreadable image with a log line and exits 0: stop first
+        from zoo.inputs import check_predict_source
+
+        check_predict_source(overrides["source"])
     import zoo
     from zoo import catalog
 
@@ -334,6 +338,11 @@ def cmd_mode(mode: str, args: list[str]) -> int:
         zm = zoo.load(model, task=task, weights=weights, trusted=trusted, modules=modules)
     except (catalog.UnknownModelError, ValueError) as e:
         raise UsageError(f"zoo {mode}: {e}") from None
+    if mode == "val":  # Ultralytics drops corrupt dataset images with a warning and exits 0: stop first
+        from zoo.inputs import check_dataset_split
+
+        data = overrides.get("data") or zm.overrides.get("data")  # a checkpoint remembers its dataset
+        check_dataset_split(data, split=overrides.get("split", "val"), task=zm.task)
     result = getattr(zm, mode)(**overrides)
     if mode == "export" and result:
         print(f"zoo export: {result}")

@@ -75,9 +75,18 @@ def test_onnx_matches_torch(trained):
 def test_fine_tune_from_yolo26_weights(data, tmp_path):
     """Ultralytics' YOLO26 weights -> sharedhead-n: backbone and neck transferred, then trained on another nc."""
     torch.manual_seed(0)
-    torch.save({"model": YOLO("yolo26n.yaml").model.half(), "train_args": {}}, tmp_path / "yolo26n.pt")
+    source = YOLO("yolo26n.yaml").model.half()
+    torch.save({"model": source, "train_args": {}}, tmp_path / "yolo26n.pt")
     model = zoo.load("sharedhead-n", weights=tmp_path / "yolo26n.pt", allow_pickle="trusted")
-    assert all(int(k.split(".")[1]) < 23 for k in model.load_report.loaded)
+    report, state = model.load_report, model.model.state_dict()
+    layer = {k: int(k.split(".")[1]) for k in state}
+    body = {k for k in state if layer[k] < 23}
+    assert set(report.loaded) == body  # every backbone and neck tensor (layers 0-22), nothing of the head
+    assert set(report.missing) | set(report.mismatched) == set(state) - body  # fresh: exactly the head's tensors
+    assert report.missing and all(layer[k] == 23 for k in report.missing)
+    assert report.unexpected and all(k.startswith("model.23.") for k in report.unexpected)  # YOLO26's own head
+    src = source.state_dict()
+    assert all(torch.equal(state[k], src[k].to(state[k].dtype)) for k in body)  # the values, not only the names
     stem = model.model.model[0].conv.weight.detach().clone()
     model.train(data=str(data), project=str(tmp_path), name="ft", **TRAIN)
     assert model.model.model[-1].nc == 3
