@@ -22,8 +22,21 @@ def test_version_via_python_m():
     assert out.stdout.startswith(f"zoo {zoo.__version__}") and "ultralytics" in out.stdout
 
 
-@pytest.mark.parametrize("topic", ["list", "info", "benchmark", "weights", "demo"])
-def test_command_help(topic):
-    out = run_zoo(topic, "--help")
+# Text that only each command's own help prints: its usage line and one of its options.
+COMMAND_HELP = {
+    "list": ("zoo list [PATTERN] [task=TASK]", "fnmatch pattern"),
+    "info": ("zoo info NAME", "params/GFLOPs of every scale"),
+    "benchmark": ("zoo benchmark [NAMES...] [key=value ...]", "timed passes per batch size"),
+    "weights": ("usage: zoo weights", "{fetch,verify,list}"),
+    "demo": ("zoo demo [model=NAME|YAML] [project=zoo-demo]", "smallest semantic model in the catalog"),
+}
+
+
+@pytest.mark.parametrize("form", ["TOPIC --help", "help TOPIC"])
+@pytest.mark.parametrize("topic", sorted(COMMAND_HELP))
+def test_command_help(topic, form):
+    out = run_zoo(*form.replace("TOPIC", topic).split())
     assert out.returncode == 0, out.stderr
-    assert f"zoo {topic}" in out.stdout or "zoo weights" in out.stdout
+    usage, option = COMMAND_HELP[topic]
+    assert usage in out.stdout and option in out.stdout, out.stdout
+    assert "zoo [TASK] MODE ARGS" not in out.stdout  # the general help is not a command's help
