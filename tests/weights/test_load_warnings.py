@@ -111,3 +111,11 @@ def test_integer_buffers_are_not_checked():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_into(Conv(), sd, verbose=False)
+
+
+def test_float8_nan_is_found():
+    """torch has no isfinite for float8; a float8 checkpoint tensor is still checked."""
+    sd = Conv().state_dict()
+    sd["head.bias"] = torch.full((4,), float("nan")).to(torch.float8_e4m3fn)
+    with pytest.warns(NonFiniteWeightsWarning, match=r"1 tensor\(s\) from f8 hold NaN or Inf values: head.bias;"):
+        load_into(Conv(), sd, verbose=False, source="f8")

@@ -19,9 +19,14 @@ def test_shipped_manifest_validates():
     m = load_manifest()
     assert m.paths[0] == DEFAULT_MANIFEST and len(m) >= 1
     for e in m:
-        assert e.source.kind == "hf" and len(e.source.revision) == 40, e.name  # pinned revisions only
+        assert e.source.kind in ("hf", "url"), e.name
+        if e.source.kind == "hf":
+            assert len(e.source.revision) == 40, e.name  # pinned revisions only
+        else:
+            assert e.sha256 and e.size and not e.unverified, e.name  # a plain URL is pinned by its digest
         assert e.unverified or (e.sha256 and e.size), e.name
-        assert e.format == "safetensors", e.name
+        # safetensors, except torchvision's published state dicts (.pth, read with weights_only)
+        assert e.format == "safetensors" or (e.format == "pt" and e.layout == "torchvision"), e.name
     for model in {e.model for e in m}:
         assert sum(e.default for e in m.for_model(model)) <= 1
     assert m.default_for("vit-b-cls").name == "vit-b-cls.augreg2_in21k_ft_in1k"

@@ -126,3 +126,17 @@ def test_malformed_weights_name_is_typed(write_manifest, name):
     m = load_manifest(write_manifest({"net-s.a": GOOD}))
     with pytest.raises(WeightsNameError, match=rf"bad weights name '{name}': expected '<model>.<tag>'"):
         resolve_ref(name, model_name=None, manifest=m)
+
+
+@pytest.mark.parametrize("ref", ["", "   "])
+def test_empty_weights_name_is_typed(write_manifest, ref):
+    m = load_manifest(write_manifest({"net-s.a": GOOD}))
+    with pytest.raises(WeightsNameError, match=r"weights='\s*' is empty; pass 'DEFAULT', a tag"):
+        resolve_ref(ref, model_name="net-s", manifest=m)
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    """Windows editors save UTF-8 with a BOM; json.loads alone refuses it."""
+    path = tmp_path / "m.json"
+    path.write_bytes(b"\xef\xbb\xbf" + doc({"net-s.a": GOOD}).encode())
+    assert list(load_manifest(path).entries) == ["net-s.a"]

@@ -233,7 +233,8 @@ def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, Weigh
         raise ManifestError(f"{where}: top level must be a JSON object")
     extra = set(data) - {"schema_version", "weights"}
     if extra:
-        raise ManifestError(f"{where}: unknown top-level field(s) {sorted(extra)}; allowed: schema_version, weights")
+        raise ManifestError(f"{where}: unknown top-level field(s) {', '.join(map(short, sorted(extra)[:5]))}; "
+                            "allowed: schema_version, weights")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):  # true == 1 in Python, not in the schema
         raise ManifestError(f"{where}: schema_version must be {SCHEMA_VERSION}, got {short(version)}")
@@ -278,8 +279,8 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         raise ManifestError(f"{where}: must be a JSON object, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
-        close = {u: difflib.get_close_matches(u, list(FIELDS), n=1) for u in unknown}
-        hints = ", ".join(f"{u!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for u, c in close.items())
+        close = {u: difflib.get_close_matches(u, list(FIELDS), n=1) if len(u) <= 100 else [] for u in unknown[:5]}
+        hints = ", ".join(f"{short(u)}" + (f" (did you mean {c[0]!r}?)" if c else "") for u, c in close.items())
         raise ManifestError(f"{where}: unknown field(s) {hints}; allowed: {', '.join(FIELDS)}")
     for key, (required, types) in FIELDS.items():
         if key not in raw:

@@ -127,7 +127,7 @@ def _link_stub_target(path: Path, data: bytes) -> Path | None:
 
 def _parse(path: Path, data: bytes) -> Any:
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not an error
     except UnicodeDecodeError as e:
         raise ManifestError(
             f"{short_path(path)}: not UTF-8 text (invalid byte {short(data[e.start:e.start + 1])} at offset {e.start}); "

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.weights.errors import UnknownWeightsError
+from zoo.weights.errors import UnknownWeightsError, WeightsNameError
 from zoo.weights.manifest import Manifest, WeightsEntry
 from zoo.weights.names import DEFAULT_ALIAS, TAG_RE, check_no_traversal, split_name
 from zoo.weights.quoting import short
@@ -48,11 +48,14 @@ def resolve_ref(weights: str | os.PathLike, *, model_name: str | None, manifest:
     Raises:
         UnknownWeightsError: Unknown name, or DEFAULT for a model without default weights.
         UnsafeNameError: A name containing path separators or ``..`` where a name is expected.
+        WeightsNameError: An empty or malformed name.
     """
     if isinstance(weights, os.PathLike):
         return WeightsRef(path=Path(weights))
-    if not isinstance(weights, str) or not weights:
-        raise TypeError(f"weights must be a name, path or URL string, got {weights!r}")
+    if not isinstance(weights, str):
+        raise TypeError(f"weights must be a name, path or URL string, got {short(weights)}")
+    if not weights.strip():
+        raise WeightsNameError(f"weights={short(weights)} is empty; pass 'DEFAULT', a tag, '<model>.<tag>', a file or a URL")
     if "://" in weights:
         return WeightsRef(url=weights)
     looks_like_path = "/" in weights or os.sep in weights or weights.lower().endswith(_WEIGHT_EXTS)

@@ -208,8 +208,7 @@ def _check_finite(tensors: Mapping[str, Any], *, source: str, strict: bool) -> N
     """Warn about (or, with ``strict``, refuse) tensors holding NaN or Inf."""
     import torch
 
-    bad = [k for k, v in tensors.items()
-           if (v.is_floating_point() or v.is_complex()) and not bool(torch.isfinite(v).all())]
+    bad = [k for k, v in tensors.items() if (v.is_floating_point() or v.is_complex()) and not _finite(v)]
     if not bad:
         return
     names = ", ".join(bad[:_NAMED]) + (f" and {len(bad) - _NAMED} more" if len(bad) > _NAMED else "")
@@ -219,6 +218,14 @@ def _check_finite(tensors: Mapping[str, Any], *, source: str, strict: bool) -> N
                                     "diverged run or a broken export: use another one")
     warnings.warn(f"{what}; the model's outputs will be NaN. Use another checkpoint", NonFiniteWeightsWarning,
                   stacklevel=3)
+
+
+def _finite(t: Any) -> bool:
+    import torch
+
+    if t.is_floating_point() and t.element_size() == 1:
+        t = t.float()  # torch has no isfinite for the float8 dtypes a safetensors file may hold
+    return bool(torch.isfinite(t).all())
 
 
 def _logger():
