@@ -1,7 +1,7 @@
 """``zoo demo``: the offline quickstart. Synthetic data, a short fine-tune, mIoU, a prediction, an overlay.
 
 Runs without network on a laptop CPU in about two minutes: it writes a synthetic semantic dataset,
-trains the smallest semantic model in the catalog for a few epochs, validates it (mIoU), publishes
+trains a small semantic model (deeplabv3p-n) for a few epochs, validates it (mIoU), publishes
 the trained weights as safetensors with a manifest entry, predicts Ultralytics' ``bus.jpg`` and a
 synthetic validation image, and writes their overlays. Everything lands under ``project``
 (``./zoo-demo`` by default).
@@ -21,14 +21,14 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "run_demo", "smallest_model", "ensure_offline_font", "HELP"]
+__all__ = ["main", "run_demo", "smallest_model", "ensure_offline_font", "HELP", "DEFAULT_MODEL"]
 
 DEFAULTS = {"model": None, "project": "zoo-demo", "epochs": 12, "imgsz": 128, "batch": 8, "device": "cpu",
             "fonts": False}
 HELP = """
     zoo demo [model=NAME|YAML] [project=zoo-demo] [epochs=12] [imgsz=128] [batch=8] [device=cpu] [fonts=False]
 
-        model       default: the smallest semantic model in the catalog (by parameter count)
+        model       default: deeplabv3p-n (4.7 M parameters; the default run is tested to reach mIoU >= 0.5)
         project     output folder: data/, train/ (checkpoints, results.csv), weights/ (safetensors +
                     manifest), metrics.json, bus_overlay.png, val_overlay.png, config/ (see below)
         fonts       True: copy matplotlib's DejaVu Sans as Arial.ttf into your own Ultralytics config
@@ -40,6 +40,10 @@ HELP = """
     no Arial.ttf in it, plots are off unless fonts=True.
     """
 _NC = 4  # background + three shape classes
+# The default model is pinned, not "the smallest in the catalog": the default run is tested to learn with it
+# (tests/cli/test_demo.py: mIoU >= 0.5 after 12 epochs from scratch; it reaches 0.66). The smallest semantic
+# model today, lraspp-n, reaches only 0.22 in the same run: its MobileNetV3 encoder needs pretrained weights.
+DEFAULT_MODEL = "deeplabv3p-n"
 _FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # the names Ultralytics' plots ask check_font for
 
 
@@ -150,7 +154,7 @@ def run_demo(model: str | None = None, project: str | os.PathLike = "zoo-demo", 
     """Run the quickstart and return where everything went; the caller's process state comes back as it was.
 
     Args:
-        model (str | None): Model name or YAML; default the smallest semantic model in the catalog.
+        model (str | None): Model name or YAML; default ``DEFAULT_MODEL`` (deeplabv3p-n).
         project (str | os.PathLike): Output folder.
         epochs (int): Training epochs.
         imgsz (int): Image size of the synthetic data, training and prediction.
@@ -182,8 +186,7 @@ def _run(model: str | None, project: Path, epochs: int, imgsz: int, batch: int, 
     project.mkdir(parents=True, exist_ok=True)
     note = "given"
     if model is None:
-        model, _ = smallest_model("semantic")
-        note = "smallest semantic model in the catalog"
+        model, note = DEFAULT_MODEL, "the demo's default"
     print(f"zoo demo: model {model} ({note}); writing to {project}")
     data = make_semantic_dataset(project / "data", n_train=64, n_val=16, imgsz=imgsz, nc=_NC, seed=0)
     zm = zoo.load(model, task="semantic", nc=_NC)

@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import run_zoo, zoo_command
 
 import zoo
-from zoo.demo import smallest_model
+from zoo.demo import DEFAULT_MODEL, smallest_model
 
 DEMO_MIOU = 0.5  # the seeded default run reaches 0.658 (README); learning must be well above chance (0.25)
 PROBE = Path(__file__).with_name("demo_state_probe.py")
@@ -42,7 +42,8 @@ def test_demo_default_settings(tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     project = tmp_path / "zoo-demo"
     summary = _check_outputs(project)
-    assert summary["model"] == "deeplabv3p-n" and summary["epochs"] == 12 and summary["imgsz"] == 128
+    assert summary["model"] == DEFAULT_MODEL == "deeplabv3p-n" and summary["epochs"] == 12 and summary["imgsz"] == 128
+    print(f"zoo demo default: {summary['model']} mIoU {summary['metrics']['metrics/mIoU']} in {summary['seconds']} s")
     assert summary["metrics"]["metrics/mIoU"] >= DEMO_MIOU, summary["metrics"]
     assert f"mIoU        {summary['metrics']['metrics/mIoU']:.3f}" in out.stdout
     # The font and Ultralytics' settings went to the demo's own folder, not the user's config.

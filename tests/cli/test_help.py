@@ -28,7 +28,7 @@ COMMAND_HELP = {
     "info": ("zoo info NAME", "params/GFLOPs of every scale"),
     "benchmark": ("zoo benchmark [NAMES...] [key=value ...]", "timed passes per batch size"),
     "weights": ("usage: zoo weights", "{fetch,verify,list}"),
-    "demo": ("zoo demo [model=NAME|YAML] [project=zoo-demo]", "smallest semantic model in the catalog"),
+    "demo": ("zoo demo [model=NAME|YAML] [project=zoo-demo]", "fonts       True: copy matplotlib's DejaVu Sans"),
 }
 
 
