@@ -21,7 +21,8 @@ __all__ = ["DeepLabV3Head"]
 
 def _conv_bn_relu(c1: int, c2: int, k: int = 1, dilation: int = 1) -> nn.Sequential:
     pad = dilation * (k // 2)
-    return nn.Sequential(nn.Conv2d(c1, c2, k, padding=pad, dilation=dilation, bias=False), nn.BatchNorm2d(c2), nn.ReLU())
+    conv = nn.Conv2d(c1, c2, k, padding=pad, dilation=dilation, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(c2), nn.ReLU())
 
 
 class _ASPPPooling(nn.Sequential):
@@ -56,7 +57,9 @@ class DeepLabV3ASPP(nn.Module):
         self.convs = nn.ModuleList(
             [_conv_bn_relu(c1, c2), *(_conv_bn_relu(c1, c2, 3, r) for r in rates), _ASPPPooling(c1, c2)]
         )
-        self.project = nn.Sequential(nn.Conv2d(5 * c2, c2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(), nn.Dropout(0.5))
+        self.project = nn.Sequential(
+            nn.Conv2d(5 * c2, c2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(), nn.Dropout(0.5)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``c2`` context features at the input's resolution."""
@@ -88,7 +91,10 @@ class DeepLabV3Head(SemanticHead):
         # the base builds Ultralytics' stock layers from ch before they are replaced: tiny widths keep that cheap
         super().__init__(nc, [8, 8], output_stride)
         c_deep, c_mid = ch
-        self.classifier = nn.Sequential(DeepLabV3ASPP(c_deep, rates), *_conv_bn_relu(256, 256, 3), nn.Conv2d(256, nc, 1))
+        # torchvision's DeepLabHead: ASPP, 3×3 conv-BN-ReLU, 1×1 classifier (indices 0-4, as its keys)
+        self.classifier = nn.Sequential(
+            DeepLabV3ASPP(c_deep, rates), *_conv_bn_relu(256, 256, 3), nn.Conv2d(256, nc, 1)
+        )
         self.aux_head = FCNHead(c_mid, nc) if aux else None
 
     def logits(self, x: list[torch.Tensor]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:

@@ -7,16 +7,23 @@ from types import SimpleNamespace
 import pytest
 import torch
 from semantic_helpers import build
-from torchvision_seg_helpers import SIZES, assert_default_reproduces_torchvision, reference, save_torchvision, zoo_logits
+from torchvision_seg_helpers import (
+    SIZES,
+    assert_entry_reproduces_torchvision,
+    entries,
+    reference,
+    save_torchvision,
+    zoo_logits,
+)
 
 import zoo
 from zoo.architectures.deeplabv3.convert import from_torchvision
 
 
-@pytest.mark.parametrize("name", ["deeplabv3-n", "deeplabv3-m", "deeplabv3-l"])
-def test_default_entry_reproduces_torchvision(tmp_path, name):
-    """The shipped DEFAULT entry, sourced from a torchvision file with random weights: all keys, same logits."""
-    assert_default_reproduces_torchvision(name, tmp_path)
+@pytest.mark.parametrize("entry", entries("deeplabv3"))
+def test_shipped_entry_reproduces_torchvision(tmp_path, entry):
+    """Each shipped entry, sourced from a torchvision file with random weights: all keys, same logits."""
+    assert_entry_reproduces_torchvision(entry, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +34,7 @@ def tv_file(tmp_path_factory):
 
 
 def test_torchvision_file_by_path(tv_file):
-    """``zoo.load(name, weights=path, allow_pickle=True, converter=...)``: a plain torchvision ``.pth`` loads exactly."""
+    """``zoo.load(name, weights=path, allow_pickle=True, converter=...)``: a torchvision ``.pth`` loads exactly."""
     path, tv_model = tv_file
     model = zoo.load("deeplabv3-n", weights=path, allow_pickle=True, converter=from_torchvision)
     assert model.load_report.ok and len(model.load_report.loaded) == len(tv_model.state_dict())
@@ -57,7 +64,8 @@ def test_new_nc_keeps_everything_but_the_last_classifier_layers(tv_file):
     """Fine-tuning to 4 classes: only the two final 1×1 convolutions (main and aux) start fresh."""
     model = zoo.load("deeplabv3-n", weights=tv_file[0], allow_pickle=True, converter=from_torchvision, nc=4)
     report = model.load_report
-    assert sorted(report.mismatched) == [f"model.3.{m}.4.{p}" for m in ("aux_head", "classifier") for p in ("bias", "weight")]
+    expected = [f"model.3.{m}.4.{p}" for m in ("aux_head", "classifier") for p in ("bias", "weight")]
+    assert sorted(report.mismatched) == expected
     assert not report.missing and not report.unexpected
 
 

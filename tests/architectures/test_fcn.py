@@ -7,15 +7,15 @@ from types import SimpleNamespace
 import pytest
 import torch
 from semantic_helpers import build
-from torchvision_seg_helpers import assert_default_reproduces_torchvision
+from torchvision_seg_helpers import assert_entry_reproduces_torchvision, entries
 
 from zoo.architectures.fcn.convert import from_torchvision
 
 
-@pytest.mark.parametrize("name", ["fcn-m", "fcn-l"])
-def test_default_entry_reproduces_torchvision(tmp_path, name):
-    """The shipped DEFAULT entry, sourced from a torchvision file with random weights: all keys, same logits."""
-    assert_default_reproduces_torchvision(name, tmp_path)
+@pytest.mark.parametrize("entry", entries("fcn"))
+def test_shipped_entry_reproduces_torchvision(tmp_path, entry):
+    """Each shipped entry, sourced from a torchvision file with random weights: all keys, same logits."""
+    assert_entry_reproduces_torchvision(entry, tmp_path)
 
 
 def test_training_output_is_main_and_aux_at_stride_8():

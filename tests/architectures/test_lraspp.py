@@ -7,15 +7,16 @@ from types import SimpleNamespace
 import pytest
 import torch
 from semantic_helpers import build
-from torchvision_seg_helpers import assert_default_reproduces_torchvision, save_torchvision
+from torchvision_seg_helpers import assert_entry_reproduces_torchvision, entries, save_torchvision
 
 import zoo
 from zoo.architectures.lraspp.convert import from_torchvision
 
 
-def test_default_entry_reproduces_torchvision(tmp_path):
-    """The shipped DEFAULT entry, sourced from a torchvision file with random weights: all keys, same logits."""
-    assert_default_reproduces_torchvision("lraspp-n", tmp_path)
+@pytest.mark.parametrize("entry", entries("lraspp"))
+def test_shipped_entry_reproduces_torchvision(tmp_path, entry):
+    """Each shipped entry, sourced from a torchvision file with random weights: all keys, same logits."""
+    assert_entry_reproduces_torchvision(entry, tmp_path)
 
 
 def test_logits_at_stride_8_in_training_and_eval_and_the_loss_runs():
@@ -47,3 +48,12 @@ def test_converter_refuses_an_aux_classifier():
     """torchvision's LR-ASPP has no auxiliary head: such keys are not silently dropped."""
     with pytest.raises(ValueError, match=r"LR-ASPP layout: \['aux_classifier.0.weight'\]"):
         from_torchvision({"backbone.0.0.weight": torch.zeros(1), "aux_classifier.0.weight": torch.zeros(1)})
+
+
+def test_one_channel_input_rebuilds_the_stem_and_skips_normalisation():
+    """``ch=1``: the stem convolution takes one channel and the ImageNet standardisation (3 channels) is off."""
+    model = build("lraspp-n", nc=2, ch=1).eval()
+    backbone = model.model[0]
+    assert backbone.body["0"][0].in_channels == 1 and not backbone.normalize
+    with torch.no_grad():
+        assert model(torch.rand(1, 1, 64, 64)).shape == (1, 2, 8, 8)

@@ -40,7 +40,7 @@ def tv_weights(name: str):
 
 
 def save_torchvision(name: str, path: Path, seed: int = 0) -> torch.nn.Module:
-    """Build torchvision's model for ``name`` with random weights and statistics, save its state dict, return it (eval)."""
+    """Build torchvision's model for ``name`` with random weights and statistics; save its state dict; return it."""
     from torchvision.models import segmentation
 
     builder, aux, _ = TORCHVISION[name]
@@ -65,10 +65,14 @@ def zoo_logits(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def mirror_manifest(name: str, file: Path, directory: Path) -> Manifest:
-    """A manifest holding the shipped DEFAULT entry of ``name``, sourced from ``file`` (its sha256 and size)."""
-    entry = load_manifest().default_for(name)
-    assert entry is not None, f"{name} has no DEFAULT entry in the shipped manifest"
+def entries(family: str) -> list[str]:
+    """Names of the shipped manifest entries of a family's models (the reality checks are driven by the manifest)."""
+    return sorted(e.name for e in load_manifest().entries.values() if e.model.rsplit("-", 1)[0] == family)
+
+
+def mirror_manifest(entry_name: str, file: Path, directory: Path) -> Manifest:
+    """A manifest holding the shipped entry ``entry_name`` as it is, but sourced from ``file`` (its sha256 and size)."""
+    entry = load_manifest().get(entry_name)
     raw = entry.to_json()
     raw.update(source=str(file), sha256=hashlib.sha256(file.read_bytes()).hexdigest(), size=file.stat().st_size)
     path = directory / "mirror.json"
@@ -76,11 +80,18 @@ def mirror_manifest(name: str, file: Path, directory: Path) -> Manifest:
     return Manifest(read_manifest_file(path), (path,))
 
 
-def assert_default_reproduces_torchvision(name: str, tmp_path: Path, sizes=SIZES) -> None:
-    """The shipped DEFAULT entry, mirrored locally, loads every key and gives torchvision's logits (1e-4)."""
-    file = tmp_path / Path(tv_weights(name).url).name  # the published file name
+def assert_entry_reproduces_torchvision(entry_name: str, tmp_path: Path, sizes=SIZES) -> None:
+    """A shipped entry, mirrored with a local torchvision file, loads every key and gives torchvision's logits (1e-4).
+
+    The entry's own fields choose the path: ``layout`` (torchvision → the family's converter), ``allow_pickle`` (the
+    ``.pth`` is read by the restricted unpickler), ``coverage`` (model: nothing may be missing).
+    """
+    name = entry_name.split(".")[0]
+    assert name in TORCHVISION, f"{entry_name}: no torchvision builder for {name}, so no reality check"
+    file = tmp_path / load_manifest().get(entry_name).source.filename  # the published file name
     tv_model = save_torchvision(name, file)
-    model = zoo.load(name, weights="DEFAULT", manifest=mirror_manifest(name, file, tmp_path))
+    weights = "DEFAULT" if load_manifest().get(entry_name).default else entry_name
+    model = zoo.load(name, weights=weights, manifest=mirror_manifest(entry_name, file, tmp_path))
     report = model.load_report
     assert not report.missing and not report.unexpected and not report.mismatched, str(report)
     assert len(report.loaded) == len(tv_model.state_dict())

@@ -175,7 +175,9 @@ def _out_channels(module: nn.Module) -> int:
 
 def _replace_first_conv(body: nn.ModuleDict, c1: int) -> None:
     """Rebuild the stem convolution for ``c1`` input channels, keeping its other settings."""
-    parent, child, old = next((p, n, m) for p in body.modules() for n, m in p.named_children() if isinstance(m, nn.Conv2d))
+    parent, child, old = next(
+        (p, n, m) for p in body.modules() for n, m in p.named_children() if isinstance(m, nn.Conv2d)
+    )
     new = nn.Conv2d(c1, old.out_channels, old.kernel_size, old.stride, old.padding, old.dilation, old.groups,
                     old.bias is not None)
     setattr(parent, child, new)
@@ -194,5 +196,9 @@ class FCNHead(nn.Sequential):
     def __init__(self, c1: int, nc: int):
         c_ = c1 // 4
         super().__init__(
-            nn.Conv2d(c1, c_, 3, padding=1, bias=False), nn.BatchNorm2d(c_), nn.ReLU(), nn.Dropout(0.1), nn.Conv2d(c_, nc, 1)
+            nn.Conv2d(c1, c_, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_),
+            nn.ReLU(),
+            nn.Dropout(0.1),
+            nn.Conv2d(c_, nc, 1),
         )
