@@ -284,6 +284,10 @@ class Registry:
         """Entry points (``name = value``) whose import failed at discovery, with the reason."""
         return dict(self._broken)
 
+    def discover(self) -> None:
+        """Import the entry-point contributions and zoo's own block modules now (once; later calls are free)."""
+        self._discover()
+
     def _discover(self) -> None:
         """Import entry-point contributions and zoo's own block modules, once.
 

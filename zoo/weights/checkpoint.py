@@ -197,7 +197,7 @@ def _module_class(name: str, path: Path) -> Any:
     else:
         module = sys.modules.get(module_name)
         if module is None:
-            MODULES._discover()  # packages that contribute blocks through the zoo.modules entry point
+            MODULES.discover()  # packages that contribute blocks through the zoo.modules entry point
             module = sys.modules.get(module_name)
         if module is None:
             if importlib.util.find_spec(module_name.partition(".")[0]) is None:
