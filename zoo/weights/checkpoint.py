@@ -8,8 +8,9 @@ line, ``zoo.weights``) goes through :func:`read_checkpoint`. By default it unpic
 * ``nn.Module`` classes defined in the packages zoo runs on anyway: ``torch.nn``, ``ultralytics.nn``,
   ``zoo`` (its architectures included), ``timm`` and ``torchvision`` models/ops;
 * the few data classes an Ultralytics or zoo checkpoint holds (its argument namespace, numpy dtypes
-  and scalars, paths, loss objects, timm's feature table) and a ``getattr`` that only returns a module's ``forward``;
-* a user's blocks: ``nn.Module`` classes of a module that is **already imported** and registered
+  and scalars, paths, loss objects, timm's feature table) and a ``getattr`` that only returns a
+  module's ``forward``;
+* a user's blocks: ``nn.Module`` classes of a module that is **already imported** and registers
   blocks with zoo (import it yourself, pass ``modules=[...]``, or ship it through the ``zoo.modules``
   entry point). A module that a file names is never imported because the file names it, and never
   pip-installed.
