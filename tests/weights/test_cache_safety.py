@@ -85,10 +85,13 @@ def test_unpinned_sidecar_is_not_written_through_a_link(server, isolated, outsid
 def test_publish_never_writes_through_a_planted_name(tmp_path, outside):
     out = tmp_path / "pub"
     out.mkdir()
-    os.symlink(outside, out / "net-s.toy.safetensors.incomplete")  # the fixed name publish used to write
-    publish(torch.nn.Linear(2, 2), name="net-s.toy", out_dir=out)
+    # the fixed names publish used to write: the weights file's and the manifest's temporary files
+    os.symlink(outside, out / "net-s.toy.safetensors.incomplete")
+    os.symlink(outside, out / "my.json.incomplete")
+    publish(torch.nn.Linear(2, 2), name="net-s.toy", out_dir=out, manifest=out / "my.json")
     assert outside.read_bytes() == SECRET
     assert (out / "net-s.toy.safetensors").stat().st_size > 0
+    assert "net-s.toy" in load_manifest(out / "my.json")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
