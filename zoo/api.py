@@ -16,22 +16,32 @@ def list_models(pattern: str | None = None, task: str | None = None, pretrained:
 
     Args:
         pattern (str | None): fnmatch pattern, e.g. ``"deeplab*"``.
-        task (str | None): Keep models of this task (``segment`` means semantic).
+        task (str | None): Keep models whose architecture's row answers to this task (:mod:`zoo.tasks`:
+            ``segment`` keeps semantic and instance segmentation models).
         pretrained (bool | None): True keeps models with published weights, False those without.
 
     Returns:
         (list[str]): Sorted model names.
     """
-    wanted = catalog.normalize_task(task, source="list_models") if task else None
+    if task:
+        catalog.normalize_task(task, source="list_models")  # an unknown task raises, naming the close ones
     names = [
         name
         for name, (arch, _) in catalog.model_names().items()
-        if (pattern is None or fnmatch.fnmatch(name, pattern)) and (wanted is None or arch.task == wanted)
+        if (pattern is None or fnmatch.fnmatch(name, pattern)) and (not task or _answers(arch.task, task))
     ]
     if pretrained is not None:
         with_weights = _models_with_weights()
         names = [n for n in names if (n in with_weights) == pretrained]
     return sorted(names)
+
+
+def _answers(arch_task: str, task: str) -> bool:
+    """True when ``task`` resolves to the architecture's own row (``segment`` on a semantic one)."""
+    try:
+        return catalog.normalize_task(task, arch_task=arch_task) == arch_task
+    except ValueError:
+        return False
 
 
 def _models_with_weights() -> set[str]:

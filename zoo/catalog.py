@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from zoo import tasks as _tasks
 from zoo.config import ModelConfigError, load_yaml
 
 __all__ = [
@@ -34,10 +35,10 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "zoo.architectures"
-TASKS = ("semantic", "detect", "classify")
-# What users write → zoo's task. Ultralytics' "segment" is instance segmentation; zoo ships none, so it
-# names the semantic task for semantic-only architectures.
-TASK_ALIASES = {"segment": "semantic", "semseg": "semantic", "classification": "classify", "detection": "detect"}
+# Derived from the task table (zoo.tasks, torch-free). 'segment' is a row of its own (instance segmentation)
+# and means semantic only against a semantic architecture: zoo.tasks' docstring states the rule.
+TASKS = _tasks.names()
+TASK_ALIASES = _tasks.aliases()
 
 
 class UnknownModelError(LookupError):
@@ -50,7 +51,7 @@ class Architecture:
 
     Attributes:
         arch (str): Family name, e.g. ``deeplabv3p``.
-        task (str): ``semantic``, ``detect`` or ``classify``.
+        task (str): A row name of the task table (:mod:`zoo.tasks`): ``semantic``, ``detect``, ``pose``...
         yaml_file (Path): The model YAML.
         scales (tuple[str, ...]): Scale letters (empty: a single model).
         name_template (str): Model-name template, ``{arch}-{scale}`` by default.
@@ -81,9 +82,21 @@ class Architecture:
         return [self.model_name(s) for s in self.scales] if self.scales else [self.arch]
 
     def import_modules(self) -> None:
-        """Import the module that registers this architecture's blocks (before building)."""
+        """Import the module that registers this architecture's blocks (before building).
+
+        Only a module the registry may import (zoo's own, an entry-point package's, an allowed one) is
+        imported: a YAML's ``modules:`` never makes other code run.
+
+        Raises:
+            ModelConfigError: If the module is not allowed or fails to import (naming the YAML and the fix).
+        """
         if self.modules:
-            importlib.import_module(self.modules)
+            from zoo.registry import MODULES, RegistryError
+
+            try:
+                MODULES.import_trusted(self.modules, source=f"{self.yaml_file}: 'modules'")
+            except RegistryError as e:
+                raise ModelConfigError(str(e)) from e
 
     def model_dict(self, scale: str | None = None) -> dict:
         """The validated model dictionary at ``scale`` (default: the first)."""
@@ -190,23 +203,18 @@ def get_architecture(model_name: str) -> Architecture:
 
 
 def normalize_task(task: str | None, *, arch_task: str | None = None, source: str = "") -> str:
-    """Map a task as users write it onto zoo's tasks, checking it against the architecture's task.
+    """Map a task as users write it onto a row of the task table, against the architecture's task.
+
+    The rule (``segment`` is semantic only for a semantic architecture) is :mod:`zoo.tasks`'s; this returns
+    the row's name.
 
     Args:
-        task (str | None): ``semantic``, ``segment`` (alias of semantic), ``detect``, ``classify``...
-        arch_task (str | None): The architecture's own task; ``task=None`` takes it.
+        task (str | None): ``semantic``, ``segment``, ``detect``, ``pose``, an alias...; None takes ``arch_task``.
+        arch_task (str | None): The architecture's own task.
         source (str): What is being checked, for the error message.
 
     Raises:
         ValueError: For unknown tasks, or a task the architecture does not do (both named).
     """
-    if task is None:
-        if arch_task is None:
-            raise ValueError(f"{source}: no task given; pass task= one of {', '.join(TASKS)}")
-        return arch_task
-    t = TASK_ALIASES.get(str(task).lower(), str(task).lower())
-    if t not in TASKS:
-        raise ValueError(f"{source}: unknown task {task!r}; zoo's tasks are {', '.join(TASKS)} ('segment' = semantic)")
-    if arch_task is not None and t != arch_task:
-        raise ValueError(f"{source}: task {task!r} does not match the architecture's task {arch_task!r}")
-    return t
+    arch = _tasks.resolve(arch_task, source=source).name if arch_task is not None else None
+    return _tasks.resolve(task, arch=arch, source=source).name

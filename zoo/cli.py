@@ -16,10 +16,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from zoo import tasks  # torch-free: the task table
+
 __all__ = ["main", "UsageError", "HELP", "parse_mode_args"]
 
 MODES = ("train", "val", "predict", "export")
-TASK_WORDS = ("semantic", "segment", "detect", "classify")  # optional TASK before MODE, as in `yolo TASK MODE`
+TASK_WORDS = tasks.words()  # optional TASK before MODE, as in `yolo TASK MODE`: every word of the task table
+_TASK_LIST = ", ".join(tasks.names())  # help texts name the table's rows; 'segment' resolves as zoo.tasks says
 ZOO_KEYS = {"weights": None, "trusted": False, "modules": None}  # zoo's own keys next to Ultralytics' DEFAULT_CFG_DICT
 
 HELP = """
@@ -27,7 +30,8 @@ HELP = """
 
         zoo [TASK] MODE ARGS        (the same syntax as `yolo`)
 
-        Where   TASK (optional) is one of semantic, segment (= semantic), detect, classify
+        Where   TASK (optional) is one of """ + _TASK_LIST + """
+                    ('segment' on a semantic-only architecture means semantic)
                 MODE (required) is one of train, val, predict, export
                 ARGS (optional) are any number of 'arg=value' pairs like 'imgsz=320' that override defaults:
                     model=NAME|YAML|CKPT (see `zoo list`), data=..., weights=DEFAULT|<tag>|file, and every
@@ -61,7 +65,7 @@ LIST_HELP = """
     zoo list [PATTERN] [task=TASK] [pretrained|pretrained=False]
 
         PATTERN     fnmatch pattern, e.g. 'deeplab*'
-        task        semantic (alias segment), detect or classify
+        task        one of """ + _TASK_LIST + """ (segment also lists semantic models)
         pretrained  only models with published weights (pretrained=False: only those without)
 
     Reads metadata only: no torch, no Ultralytics import.
@@ -396,8 +400,7 @@ def _weights_publish(args: list[str]) -> int:
                         default=bool(o.get("default")), overwrite=bool(o.get("overwrite")),
                         allow_pickle="trusted" if o.get("trusted") else True)
     except WeightsError as e:
-        hint = " (add 'trusted' only if this is your own checkpoint)" if src.endswith(".pt") and not o.get("trusted") else ""
-        print(f"zoo weights publish: {e}{hint}", file=sys.stderr)
+        print(f"zoo weights publish: {e}", file=sys.stderr)  # a refused .pt already says how to proceed
         return 1
     print(f"published {entry.name}: {Path(o['out_dir']) / (entry.name + '.safetensors')}")
     print(f"  sha256 {entry.sha256}  size {entry.size}")

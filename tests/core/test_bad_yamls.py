@@ -160,7 +160,9 @@ def test_safe_activation_is_applied_and_restored(tmp_path):
 
 
 def test_unknown_task_and_task_mismatch():
-    with pytest.raises(ValueError, match="unknown task 'pose'"):
+    with pytest.raises(ValueError, match="unknown task 'posture'"):
+        zoo.load("yolo26n.yaml", task="posture")
+    with pytest.raises(ModelConfigError, match=r"yolo26n.yaml: a pose model needs kpt_shape"):  # task= wins: checked
         zoo.load("yolo26n.yaml", task="pose")
     # a YAML that declares its task is checked against task= (a stock YAML's task is only guessed: task= wins)
     with pytest.raises(ValueError, match=r"task 'classify' does not match the architecture's task 'semantic'"):

@@ -159,7 +159,7 @@ def test_reuse_and_conflicts(tmp_path):
     data = make_semantic_dataset(root, **SMALL)
     marker = root / "images" / "train" / "00000.png"
     mtime = marker.stat().st_mtime_ns
-    assert make_dataset("segment", root, **SMALL) == data  # same parameters: reused, not rewritten
+    assert make_dataset("segment", root, arch="semantic", **SMALL) == data  # same parameters: reused, not rewritten
     assert marker.stat().st_mtime_ns == mtime
     with pytest.raises(FileExistsError, match="other parameters.*Remove it or choose another root"):
         make_semantic_dataset(root, **{**SMALL, "nc": 3})
@@ -213,7 +213,7 @@ def test_import_is_torch_free():
         (lambda r: make_detection_dataset(r, seed=-1), ValueError, r"seed must be in \[0, "),
         (lambda r: make_classification_dataset(r, nc=True), TypeError, r"nc must be an int, got bool"),
         (lambda r: make_classification_dataset(r, nc=4, n_val=3), ValueError, r"n_train and n_val must be >= nc"),
-        (lambda r: make_dataset("pose", r), ValueError, r"unknown task 'pose'; available tasks: semantic, segment"),
+        (lambda r: make_dataset("posture", r), ValueError, r"unknown task 'posture'; zoo's tasks are detect, segment"),
     ],
 )
 def test_bad_arguments(tmp_path, call, error, match):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo import tasks
+
 __all__ = ["plot_benchmark", "ACCURACY_KEYS"]
 
-TASK_COLORS = {"semantic": "tab:blue", "detect": "tab:orange", "classify": "tab:green"}
+TASK_COLORS = {t.name: t.color for t in tasks.TASKS}  # from the task table
 # Metrics a manifest entry may record, best first; the first one any measured model has is plotted.
 ACCURACY_KEYS = ("metrics/mIoU", "metrics/mAP50-95(B)", "metrics/accuracy_top1")
 

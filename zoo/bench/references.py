@@ -198,14 +198,10 @@ def _smp_encoder(name: str) -> str:
 @register_reference("ultralytics")
 def _ultralytics(ctx: ReferenceContext):
     """Ultralytics' own model class, built from the same stock YAML (``yolo26n.yaml`` → ``DetectionModel``)."""
-    from ultralytics.nn import tasks
+    from zoo import tasks
 
-    classes = {"detect": tasks.DetectionModel, "semantic": tasks.SemanticSegmentationModel,
-               "classify": tasks.ClassificationModel}
-    task = tasks.guess_model_task(ctx.yaml)
-    if task not in classes:
-        raise ReferenceUnavailable(f"{ctx.model}: Ultralytics task {task!r} has no reference class here")
-    return classes[task](str(ctx.model), nc=ctx.nc, verbose=False), f"ultralytics:{Path(str(ctx.model)).name}"
+    row = tasks.row_for(None, ctx.yaml, source=str(ctx.model))  # the task table's Ultralytics class of the YAML
+    return row.load("reference")(str(ctx.model), nc=ctx.nc, verbose=False), f"ultralytics:{Path(str(ctx.model)).name}"
 
 
 @register_reference("sharedhead")

@@ -473,30 +473,27 @@ def make_classification_dataset(
     return _build(root, _stamp("classify", n_train=n_train, n_val=n_val, imgsz=imgsz, nc=nc, seed=seed), write)
 
 
-_MAKERS: dict[str, Callable[..., Path]] = {
-    "semantic": make_semantic_dataset,
-    "segment": make_semantic_dataset,  # zoo's alias: its segmentation architectures are semantic
-    "detect": make_detection_dataset,
-    "classify": make_classification_dataset,
-}
-
-
-def make_dataset(task: str, root: str | os.PathLike, **kwargs: object) -> Path:
+def make_dataset(task: str, root: str | os.PathLike, *, arch: str | None = None, **kwargs: object) -> Path:
     """Write the synthetic dataset of a task; what to pass as ``data=`` to Ultralytics comes back.
 
+    The maker is the task table's ``dataset`` field (:mod:`zoo.tasks`).
+
     Args:
-        task (str): ``semantic`` (alias ``segment``), ``detect`` or ``classify``.
+        task (str): A task or alias of the task table (``detect``, ``segment``, ``semantic``, ``pose``...).
         root (str | os.PathLike): Dataset directory.
+        arch (str | None): The architecture's task, against which ``task`` resolves (``segment`` with
+            ``arch="semantic"`` is semantic; alone it is instance segmentation).
         **kwargs (object): Keyword arguments of the task's generator (``n_train``, ``nc``, ``seed``, ...).
 
     Returns:
-        (Path): The dataset YAML (semantic, detect) or the dataset directory (classify).
+        (Path): The dataset YAML, or the dataset directory (classify).
 
     Raises:
-        ValueError: If ``task`` is unknown.
+        ValueError: If ``task`` is unknown, or a row has no synthetic dataset.
     """
-    try:
-        maker = _MAKERS[task]
-    except KeyError:
-        raise ValueError(f"unknown task {task!r}; available tasks: {', '.join(_MAKERS)}") from None
-    return maker(root, **kwargs)
+    from zoo import tasks
+
+    row = tasks.resolve(task, arch=arch, source="make_dataset")
+    if row.dataset is None:
+        raise ValueError(f"task {row.name!r} has no synthetic dataset")
+    return row.load("dataset")(root, **kwargs)

@@ -15,47 +15,27 @@ from typing import Any
 import torch
 from ultralytics.cfg import DEFAULT_CFG_DICT
 from ultralytics.engine.model import Model
-from ultralytics.nn.tasks import guess_model_task
 from ultralytics.utils import RANK
 
-from zoo import catalog
-from zoo.engine import accelerate  # predictors/validators: bf16 autocast on CPU for half=True
+from zoo import tasks
 from zoo.engine.checkpoints import load_checkpoint
-from zoo.engine.trainers import ZooClassificationTrainer, ZooDetectionTrainer, ZooSemanticTrainer
-from zoo.nn.models import MODEL_CLASSES, model_dict
+from zoo.nn.models import model_dict
 from zoo.weights.checkpoint import read_checkpoint
 
 __all__ = ["ZooModel", "TASK_MAP"]
 
-TASK_MAP = {
-    "semantic": {
-        "model": MODEL_CLASSES["semantic"],
-        "trainer": ZooSemanticTrainer,
-        "validator": accelerate.ZooSemanticValidator,
-        "predictor": accelerate.ZooSemanticPredictor,
-    },
-    "detect": {
-        "model": MODEL_CLASSES["detect"],
-        "trainer": ZooDetectionTrainer,
-        "validator": accelerate.ZooDetectionValidator,
-        "predictor": accelerate.ZooDetectionPredictor,
-    },
-    "classify": {
-        "model": MODEL_CLASSES["classify"],
-        "trainer": ZooClassificationTrainer,
-        "validator": accelerate.ZooClassificationValidator,
-        "predictor": accelerate.ZooClassificationPredictor,
-    },
-}
-
+# zoo's row name → Ultralytics' task_map entry (model, trainer, validator, predictor), from the task table. The
+# existing rows use zoo.engine.accelerate's predictors/validators (bf16 autocast on CPU for half=True).
+TASK_MAP = {t.name: t.engine() for t in tasks.TASKS}
 
 class ZooModel(Model):
     """A zoo architecture behind Ultralytics' ``Model`` interface.
 
     Args:
         model (str | Path): A zoo model name (``deeplabv3p-s``), a model YAML, or a ``.pt`` checkpoint.
-        task (str | None): ``semantic`` (or ``segment``), ``detect`` or ``classify``; default the
-            architecture's own task.
+        task (str | None): A task or family of :mod:`zoo.tasks` (``detect``, ``segment``, ``pose``,
+            ``rtdetr``...), resolved against the architecture's own row as :mod:`zoo.tasks` documents
+            (``segment`` is semantic for a semantic architecture); default the architecture's own.
         verbose (bool): Print the model summary.
         nc (int | None): Number of classes for a newly built model (default: the YAML's).
         trusted (bool): Unpickle ``.pt`` files fully (``weights_only=False``, which runs any code they carry).
@@ -77,20 +57,32 @@ class ZooModel(Model):
     ):
         self._nc = nc
         self._trusted = trusted
+        self._row: tasks.Task | None = None  # this model's row of the task table, set when built or loaded
         super().__init__(model=model, task=task, verbose=verbose)
 
     @property
     def task_map(self) -> dict:
-        """zoo's model class and trainer with Ultralytics' validator and predictor, per task."""
-        return TASK_MAP
+        """Ultralytics' task → zoo's model class and trainer with the validator and predictor.
+
+        Keyed by Ultralytics' task, as the engine looks it up (``self.task``); a family's row (RT-DETR, World,
+        YOLOE) takes its Ultralytics task's key for a model of that family.
+        """
+        mapping = {t.ultralytics: TASK_MAP[t.name] for t in tasks.TASKS if t.name == t.ultralytics}
+        if self._row is not None:
+            mapping[self._row.ultralytics] = TASK_MAP[self._row.name]
+        return mapping
+
+    def _set_row(self, row: tasks.Task) -> None:
+        """Take a task-table row: ``self.task`` is its Ultralytics task (what the engine and exporter read)."""
+        self._row = row
+        self.task = row.ultralytics
 
     def _new(self, cfg: str | dict, task: str | None = None, verbose: bool = False) -> None:
         """Build a new model from a zoo model name, YAML path or dictionary."""
         d = model_dict(cfg)
         source = d.get("zoo_model") or d.get("yaml_file") or "model"
-        arch_task = d.get("task") or (None if task else _stock_task(d, source))  # a given task= wins over guessing
-        self.task = catalog.normalize_task(task, arch_task=arch_task, source=source)
-        self.model = TASK_MAP[self.task]["model"](d, nc=self._nc, verbose=verbose and RANK == -1)
+        self._set_row(tasks.row_for(task, d, source=source))  # a given task= wins over guessing (zoo.tasks)
+        self.model = TASK_MAP[self._row.name]["model"](d, nc=self._nc, verbose=verbose and RANK == -1)
         self.cfg = d.get("zoo_model") or str(cfg)
         self.overrides["model"] = self.cfg
         self.overrides["task"] = self.task
@@ -110,7 +102,7 @@ class ZooModel(Model):
             self._load_checkpoint(str(weights), task)
             return
         super()._load(weights, task=task)  # exported formats: Ultralytics' AutoBackend reads them when run
-        self.task = catalog.normalize_task(task or self.task, arch_task=self.task, source=str(weights))
+        self._set_row(tasks.resolve(task, arch=tasks.resolve(self.task).name, source=str(weights)))
 
     def _load_checkpoint(self, weights: str, task: str | None) -> None:
         """Read a ``.pt`` checkpoint with zoo's restricted unpickler (``trusted`` lifts it)."""
@@ -120,7 +112,8 @@ class ZooModel(Model):
                 "(zoo.load(name, weights=...), verified by sha256) or download the file yourself"
             )
         self.model, self.ckpt = load_checkpoint(weights, trusted=self._trusted)
-        self.task = catalog.normalize_task(task or self.model.task, arch_task=self.model.task, source=weights)
+        own = tasks.for_model(self.model) or tasks.resolve(self.model.task, source=weights)
+        self._set_row(tasks.resolve(task, arch=own.name, source=weights))
         self.overrides = self.model.args = self._reset_ckpt_args(self.model.args)
         self.ckpt_path = self.model.pt_path
         self.overrides["model"] = weights
@@ -194,13 +187,3 @@ class ZooModel(Model):
         tuner = ZooTuner(args, self._smart_load("trainer"), model=self.model, _callbacks=self.callbacks)
         return tuner(iterations=iterations)
 
-
-def _stock_task(d: dict, source: str) -> str:
-    """The task of a YAML without zoo metadata (a user's or a stock Ultralytics YAML)."""
-    task = guess_model_task(d)
-    if task not in TASK_MAP:
-        raise ValueError(
-            f"{source}: Ultralytics task {task!r} is not one of zoo's tasks ({', '.join(TASK_MAP)}); "
-            "use Ultralytics' YOLO class for it"
-        )
-    return task

@@ -3,42 +3,114 @@
 Only ``get_model`` changes: Ultralytics' trainers construct their own model classes, which build
 through Ultralytics' parser; these build zoo's classes from a zoo model name, a YAML path or a
 checkpoint's YAML dictionary. Everything else (data, loss, optimisation, validation, checkpoints,
-DDP) is Ultralytics' own. The classes live at this stable import path: DDP pickles them.
+DDP) is Ultralytics' own. The classes live at this stable import path: DDP pickles them. Which trainer
+serves which task is the task table's ``trainer`` field (:mod:`zoo.tasks`).
 """
 
 from __future__ import annotations
 
 import torch
 from ultralytics.data.dataset import SemanticDataset
+from ultralytics.models.rtdetr.train import RTDETRTrainer
 from ultralytics.models.yolo.classify import ClassificationTrainer
+from ultralytics.models.yolo.depth import DepthTrainer
 from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.models.yolo.obb import OBBTrainer
+from ultralytics.models.yolo.pose import PoseTrainer
+from ultralytics.models.yolo.segment import SegmentationTrainer
 from ultralytics.models.yolo.semantic import SemanticSegmentationTrainer
+from ultralytics.models.yolo.world.train import WorldTrainer, on_pretrain_routine_end
+from ultralytics.models.yolo.yoloe import YOLOESegTrainer, YOLOETrainer
 from ultralytics.utils import RANK
 
 from zoo.engine.dataset_checks import check_semantic_masks
-from zoo.nn.models import ZooClassificationModel, ZooDetectionModel, ZooSemanticModel
+from zoo.nn import models
 
-__all__ = ["ZooSemanticTrainer", "ZooDetectionTrainer", "ZooClassificationTrainer"]
+__all__ = [
+    "ZooDetectionTrainer",
+    "ZooSegmentationTrainer",
+    "ZooSemanticTrainer",
+    "ZooDepthTrainer",
+    "ZooClassificationTrainer",
+    "ZooPoseTrainer",
+    "ZooOBBTrainer",
+    "ZooRTDETRTrainer",
+    "ZooWorldTrainer",
+    "ZooYOLOETrainer",
+    "ZooYOLOESegTrainer",
+]
 
 
 class _BuildsZooModel:
-    """``get_model`` for detection-style trainers: build ``model_class`` and remap class names before loading."""
+    """``get_model``: build ``model_class`` for the dataset, remap class names, load ``weights`` if given.
+
+    Attributes:
+        model_class (type): zoo's model class.
+        remap_names (bool): Call Ultralytics' ``set_model_names_for_load`` (the trainers that do so call it).
+    """
 
     model_class: type
+    remap_names = True
+
+    def model_kwargs(self) -> dict:
+        """Constructor arguments from the dataset (the Ultralytics trainer's own ``get_model`` passes these)."""
+        return {"nc": self.data["nc"], "ch": self.data["channels"]}
 
     def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
         """Build the model for the dataset's classes and channels; load ``weights`` if given."""
-        model = self.model_class(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
-        model = self.set_model_names_for_load(model)
+        model = self.model_class(cfg, **self.model_kwargs(), verbose=verbose and RANK == -1)
+        if self.remap_names:
+            model = self.set_model_names_for_load(model)
         if weights:
             model.load(weights)
         return model
 
 
+class ZooDetectionTrainer(_BuildsZooModel, DetectionTrainer):
+    """Ultralytics' detection trainer on zoo's models."""
+
+    model_class = models.ZooDetectionModel
+
+
+class ZooSegmentationTrainer(_BuildsZooModel, SegmentationTrainer):
+    """Ultralytics' instance segmentation trainer on zoo's models."""
+
+    model_class = models.ZooSegmentationModel
+
+
+class ZooOBBTrainer(_BuildsZooModel, OBBTrainer):
+    """Ultralytics' oriented-box trainer on zoo's models."""
+
+    model_class = models.ZooOBBModel
+
+
+class ZooPoseTrainer(_BuildsZooModel, PoseTrainer):
+    """Ultralytics' pose trainer on zoo's models (the dataset's ``kpt_shape`` reaches the model)."""
+
+    model_class = models.ZooPoseModel
+
+    def model_kwargs(self) -> dict:
+        """Classes, channels and the dataset's keypoint shape."""
+        return {**super().model_kwargs(), "data_kpt_shape": self.data["kpt_shape"]}
+
+
+class ZooDepthTrainer(_BuildsZooModel, DepthTrainer):
+    """Ultralytics' depth trainer on zoo's models."""
+
+    model_class = models.ZooDepthModel
+    remap_names = False  # DepthTrainer.get_model does not remap names
+
+
+class ZooRTDETRTrainer(_BuildsZooModel, RTDETRTrainer):
+    """Ultralytics' RT-DETR trainer on zoo's models."""
+
+    model_class = models.ZooRTDETRModel
+
+
 class ZooSemanticTrainer(_BuildsZooModel, SemanticSegmentationTrainer):
     """Ultralytics' semantic segmentation trainer on zoo's models; refuses datasets with broken masks."""
 
-    model_class = ZooSemanticModel
+    model_class = models.ZooSemanticModel
 
     def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
         """Ultralytics' semantic dataset, checked: images dropped for bad masks raise :class:`DatasetError`."""
@@ -48,20 +120,55 @@ class ZooSemanticTrainer(_BuildsZooModel, SemanticSegmentationTrainer):
         return dataset
 
 
-class ZooDetectionTrainer(_BuildsZooModel, DetectionTrainer):
-    """Ultralytics' detection trainer on zoo's models."""
+class _OpenVocabulary(_BuildsZooModel):
+    """World and YOLOE trainers: ``nc`` is the text samples per image, capped at 80 (Ultralytics' rule)."""
 
-    model_class = ZooDetectionModel
+    remap_names = False
+
+    def model_kwargs(self) -> dict:
+        """Channels and the capped ``nc``."""
+        return {"nc": min(self.data["nc"], 80), "ch": self.data["channels"]}
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
+        """Ultralytics passes the YAML path, not a checkpoint's dict, to these models."""
+        return super().get_model(cfg["yaml_file"] if isinstance(cfg, dict) and "yaml_file" in cfg else cfg,
+                                 weights, verbose)
 
 
-class ZooClassificationTrainer(ClassificationTrainer):
+class ZooWorldTrainer(_OpenVocabulary, WorldTrainer):
+    """Ultralytics' YOLO-World trainer on zoo's models (training embeds class names with CLIP: online)."""
+
+    model_class = models.ZooWorldModel
+
+    def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
+        """zoo's World model, with the text-embedding callback Ultralytics' ``get_model`` adds."""
+        model = super().get_model(cfg, weights, verbose)
+        if on_pretrain_routine_end not in self.callbacks["on_pretrain_routine_end"]:
+            self.add_callback("on_pretrain_routine_end", on_pretrain_routine_end)
+        return model
+
+
+class ZooYOLOETrainer(_OpenVocabulary, YOLOETrainer):
+    """Ultralytics' YOLOE detection trainer on zoo's models (text prompts come from MobileCLIP: online)."""
+
+    model_class = models.ZooYOLOEModel
+
+
+class ZooYOLOESegTrainer(_OpenVocabulary, YOLOESegTrainer):
+    """Ultralytics' YOLOE segmentation trainer on zoo's models."""
+
+    model_class = models.ZooYOLOESegModel
+
+
+class ZooClassificationTrainer(_BuildsZooModel, ClassificationTrainer):
     """Ultralytics' classification trainer on zoo's models."""
+
+    model_class = models.ZooClassificationModel
+    remap_names = False
 
     def get_model(self, cfg=None, weights: torch.nn.Module | None = None, verbose: bool = True):
         """Build the model for the dataset's classes and channels; load ``weights`` if given."""
-        model = ZooClassificationModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
-        if weights:
-            model.load(weights)
+        model = super().get_model(cfg, weights, verbose)
         for m in model.modules():  # the classify trainer's own preparation of a fresh model
             if self.args.pretrained is False and not self.resume and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
