@@ -118,3 +118,33 @@ def test_zoo_load_of_a_truncated_file(tmp_path):
     with pytest.raises(SafetensorsHeaderError, match=r"net.safetensors is not a valid safetensors file: "
                                                      r"tensor .w. has data_offsets \[0, 8\] outside the 5 data bytes"):
         zoo.load(str(path))
+
+
+@pytest.mark.parametrize(
+    "meta, match",
+    [
+        ({"layout": "timm"}, r"not a zoo-published file \(no zoo layout and YAML"),
+        ({"layout": "zoo", "yaml": "{not json"}, r"metadata 'yaml' is not the JSON zoo.weights.publish writes"),
+        ({"layout": "zoo", "yaml": "[1]"}, r"metadata 'yaml' is a list, not a model YAML"),
+        ({"layout": "zoo", "yaml": "{}", "names": "{bad"}, r"metadata 'names' is not the JSON"),
+        ({"layout": "zoo", "yaml": "{}", "names": "[1, 2]"}, r"'names' must be a JSON list of strings, got \[1, 2\]"),
+    ],
+)
+def test_published_metadata_is_checked(tmp_path, meta, match):
+    from zoo.weights.published import read_published
+
+    path = tmp_path / "pub.safetensors"
+    path.write_bytes(st_file(one_tensor(__metadata__=meta), GOOD_DATA))
+    with pytest.raises(WeightsFormatError, match=rf"pub.safetensors: .*{match}"):
+        read_published(path)
+
+
+def test_published_metadata_of_a_real_publish(tmp_path):
+    from zoo.weights import publish
+    from zoo.weights.published import read_published
+
+    model = nn.Linear(2, 3)
+    model.yaml, model.names = {"nc": 3, "backbone": []}, {0: "a", 1: "b", 2: "c"}
+    publish(model, name="net-s.toy", out_dir=tmp_path)
+    info = read_published(tmp_path / "net-s.toy.safetensors")
+    assert info.yaml["nc"] == 3 and info.names == ["a", "b", "c"] and info.metadata["layout"] == "zoo"
