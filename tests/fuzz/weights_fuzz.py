@@ -26,6 +26,8 @@ from typing import Any
 from zoo.weights.errors import WeightsError
 
 CASE_LIMIT_S = 10.0  # one case running longer than this is a hang
+#: Hangs are caught with SIGALRM (POSIX); on Windows the time budget still ends the run.
+_ALARM = hasattr(signal, "setitimer")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def run(case: Callable[[random.Random], tuple[Any, Callable[[], Any]]], budget: 
     budget = budget or Budget.from_env()
     result = Result(budget)
     start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, _on_alarm)
+    old = signal.signal(signal.SIGALRM, _on_alarm) if _ALARM else None
     try:
         for i in range(budget.cases):
             if time.monotonic() - start > budget.seconds:
@@ -100,15 +102,17 @@ def run(case: Callable[[random.Random], tuple[Any, Callable[[], Any]]], budget: 
             if kind is not None:
                 result.failures.setdefault(kind, []).append((i, desc() if callable(desc) else desc))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        if _ALARM:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
     result.seconds = time.monotonic() - start
     return result
 
 
 def _run_one(thunk: Callable[[], Any]) -> str | None:
     """Run one case; return its failure kind, or None when it passed."""
-    signal.setitimer(signal.ITIMER_REAL, CASE_LIMIT_S)
+    if _ALARM:
+        signal.setitimer(signal.ITIMER_REAL, CASE_LIMIT_S)
     try:
         thunk()
     except WeightsError:
@@ -119,7 +123,8 @@ def _run_one(thunk: Callable[[], Any]) -> str | None:
         frame = traceback.extract_tb(e.__traceback__)[-1]
         return f"{type(e).__name__} at {os.path.relpath(frame.filename)}:{frame.lineno}"
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        if _ALARM:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     return None
 
 
