@@ -118,7 +118,7 @@ def _run_one(thunk: Callable[[], Any]) -> str | None:
     except WeightsError:
         return None
     except Hang:
-        return f"hang (> {CASE_LIMIT_S:.0f} s)"
+        return f"hang (> {CASE_LIMIT_S:g} s)"
     except Exception as e:  # the point of a fuzzer: anything untyped is a finding
         frame = traceback.extract_tb(e.__traceback__)[-1]
         return f"{type(e).__name__} at {os.path.relpath(frame.filename)}:{frame.lineno}"
