@@ -15,7 +15,6 @@ from zoo.registry import (
     ModuleImportError,
     ModuleNotAllowedError,
     PluginImportWarning,
-    Registry,
     UnknownNameError,
     allow_modules,
 )
@@ -135,8 +134,3 @@ def test_broken_plugin_is_named_and_other_names_still_resolve(tmp_path, monkeypa
     finally:
         for module in [m for m in sys.modules if m.startswith("planted_")]:
             del sys.modules[module]
-
-
-def test_scratch_registry_refuses_without_trusted_groups():
-    reg = Registry("scratch")
-    assert reg.module_allowed("planted_nowhere") is None

@@ -29,6 +29,7 @@ MODULE_NAMES = [
     "ultralytics.nn.modules.Conv", "a" * 300, "../evil/Block", "",
 ]
 HUGE = [10**3, 10**4, 10**6, 10**9, 10**12, 10**18, 10**30, 2**63]
+PLAUSIBLE = [0, 1, 2, 3, 4, 5, 7, 8, 16, 32, 33, 64, 100, 128, 256, 512, 1024]  # pass validation, break shapes
 STRINGS = ["x", "nc", "reg_max", "None", "True", "__import__('os').system('true')", "nn.SiLU()", "[1, 2]", "1e999", "∞", ""]
 
 
@@ -58,7 +59,10 @@ def seeds() -> list[tuple[str, str, str, float]]:
 
 def random_value(rng: random.Random, depth: int = 0):
     """A value of a random type: huge/negative/zero numbers, floats, strings, None, bools, nested lists, dicts."""
-    kind = rng.choice(["huge", "neg", "zero", "float", "str", "none", "bool", "list", "dict", "int", "name"])
+    kind = rng.choice(["huge", "neg", "zero", "float", "str", "none", "bool", "list", "dict", "int", "name",
+                       "plausible", "plausible", "plausible"])
+    if kind == "plausible":
+        return rng.choice(PLAUSIBLE)
     if kind == "huge":
         return rng.choice(HUGE) * rng.choice([1, -1])
     if kind == "neg":
@@ -107,8 +111,8 @@ def _rows(d) -> list | None:
 
 def mutate_data(d: dict, rng: random.Random) -> str:
     """Apply one structural mutation in place; return its description."""
-    op = rng.choice(["leaf", "leaf", "row_field", "row_field", "args", "drop_row", "dup_row", "swap_rows",
-                     "from", "module", "module", "top_key", "drop_key", "scales"])
+    op = rng.choice(["leaf", "leaf", "row_field", "args", "args", "drop_row", "dup_row", "dup_row", "swap_rows",
+                     "from", "from", "module", "module", "top_key", "drop_key", "scales"])
     rows = _rows(d)
     section = rng.choice([k for k in ("backbone", "head") if isinstance(d.get(k), list) and d[k]] or ["backbone"])
     if op == "leaf":
@@ -132,7 +136,7 @@ def mutate_data(d: dict, rng: random.Random) -> str:
         elif action == "drop":
             row[3].pop(rng.randrange(len(row[3])))
         elif action == "replace":
-            row[3][rng.randrange(len(row[3]))] = random_value(rng)
+            row[3][rng.randrange(len(row[3]))] = rng.choice(PLAUSIBLE) if rng.random() < 0.5 else random_value(rng)
         else:
             rng.shuffle(row[3])
         return f"args {action}"
@@ -148,10 +152,13 @@ def mutate_data(d: dict, rng: random.Random) -> str:
         d[section][j], d[section][k] = d[section][k], d[section][j]
         return "swap rows"
     if op == "from":
-        row[0] = rng.choice([rng.randint(-50, 50), [rng.randint(-50, 50) for _ in range(rng.randint(0, 3))], -1, []])
+        i = next(k for k, r in enumerate(rows) if r is row)
+        valid = lambda: rng.randint(-i, i - 1) if i else -1  # noqa: E731 - in range: wrong shapes, not wrong syntax
+        row[0] = rng.choice([valid(), [valid() for _ in range(rng.randint(1, 3))], rng.randint(-50, 50), []])
         return f"from {row[0]!r}"
     if op == "module":
-        row[2] = rng.choice(MODULE_NAMES)
+        stock = ["Conv", "C3k2", "SPPF", "Concat", "C2f", "Bottleneck", "nn.Upsample", "DWConv", "Classify", "Detect"]
+        row[2] = rng.choice(stock if rng.random() < 0.5 else MODULE_NAMES)
         return f"module {row[2]!r}"
     if op == "top_key":
         key = rng.choice(["nc", "scale", "scales", "symbols", "activation", "init", "task", "modules", "reg_max",
