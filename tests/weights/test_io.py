@@ -88,11 +88,12 @@ def test_plain_state_dict_pt_loads_with_weights_only(tmp_path):
     assert torch.equal(read_state_dict(path, allow_pickle=True)["a"], torch.ones(2))
 
 
-def test_ultralytics_style_checkpoint_needs_trusted(tmp_path):
+def test_ultralytics_style_checkpoint_loads_restricted(tmp_path):
+    """allow_pickle=True reads a checkpoint that pickles its model, with zoo's restricted unpickler."""
     model = torch.nn.Sequential(torch.nn.Linear(2, 2)).half()
     path = tmp_path / "best.pt"
     torch.save({"model": model, "ema": None, "epoch": 3}, path)
-    with pytest.raises(PickleRefusedError, match="allow_pickle='trusted'"):
-        read_state_dict(path, allow_pickle=True)
-    sd = read_state_dict(path, allow_pickle="trusted")
+    with pytest.raises(PickleRefusedError, match="allow_pickle=True"):
+        read_state_dict(path)  # the default still refuses every pickle
+    sd = read_state_dict(path, allow_pickle=True)
     assert set(sd) == {"0.weight", "0.bias"} and sd["0.weight"].dtype == torch.float32

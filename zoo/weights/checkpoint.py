@@ -74,11 +74,12 @@ def read_checkpoint(path: str | Path, *, trusted: bool = False) -> Any:
         LOGGER.warning("%s: unpickling with weights_only=False (trusted): the file can run code", path)
         return _load(path, weights_only=False)
     if not zipfile.is_zipfile(path):
-        raise WeightsFormatError(
-            f"{path}: not a torch.save zip archive (a legacy pickle, or damaged). zoo "
-            "reads only zip checkpoints without trusting them; re-save it with torch.save, or pass trusted=True "
-            "(CLI: trusted) if you trust its origin"
-        )
+        if _is_raw_pickle(path):  # no archive index to vet the globals by before unpickling
+            raise UnsafeCheckpointError(
+                f"{path}: a raw (legacy) pickle, which zoo does not unpickle from a file it does not trust; nothing "
+                "from it was run. Re-save it with torch.save, or pass trusted=True (CLI: trusted) if you trust its origin"
+            )
+        raise WeightsFormatError(f"{path}: not a torch.save checkpoint (empty, truncated or another format)")
     try:
         needed = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
     except Exception as e:  # a damaged archive: torch raises RuntimeError or ValueError depending on the damage
@@ -86,6 +87,13 @@ def read_checkpoint(path: str | Path, *, trusted: bool = False) -> Any:
     entries = allowed_globals(needed, path)
     with _LOCK, torch.serialization.safe_globals(entries):
         return _load(path, weights_only=True)
+
+
+def _is_raw_pickle(path: Path) -> bool:
+    """True when the file starts like a pickle (protocol 2-5), as legacy ``torch.save`` files do."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def _load(path: Path, *, weights_only: bool) -> Any:
