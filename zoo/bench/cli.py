@@ -19,6 +19,11 @@ HELP = """
         reference=True   also measure each model's reference implementation (timm, smp, Ultralytics)
         task=...    only models of this task       timeout=900 seconds per measured network
         project=runs/zoo-benchmark  name=<time>    results folder: project/name
+        formats=torch,torch-bf16,onnx,openvino  time these inference variants of each model instead, batch 1,
+                    each in its own process, interleaved in rounds (rounds=5; iters= passes per round):
+                    torch (fp32 eager, the baseline), torch-fused[-cl], torch-bf16[-cl] (bf16 autocast;
+                    -cl: channels-last), onnx, openvino (exported; Ultralytics' runtimes). Writes formats.md/csv/json
+                    threads=N: pin every variant to N CPUs (torch threads too)
 
     Each network is measured in a fresh process: params, GFLOPs, latency (median, p90) and throughput at
     batch 1 and N, peak memory (CPU: growth of the process's peak RSS; CUDA: max_memory_allocated).
@@ -71,7 +76,9 @@ def main(args: list[str]) -> int:
         print(HELP)
         return 0
     defaults = {f.name: f.default for f in fields(BenchSettings)}
-    names, opts = parse_simple_args(args, defaults, "benchmark", flags=("half",), strings=("name", "task", "device"))
+    names, opts = parse_simple_args(
+        args, defaults, "benchmark", flags=("half",), strings=("name", "task", "device", "formats")
+    )
     settings = BenchSettings(**opts)
     if not (isinstance(settings.imgsz, int) and settings.imgsz >= 32 and isinstance(settings.batch, int)
             and settings.batch >= 1 and isinstance(settings.iters, int) and settings.iters >= 1):
@@ -82,9 +89,30 @@ def main(args: list[str]) -> int:
         raise UsageError(f"zoo benchmark: {e}") from None
     save_dir = settings.save_dir()
     settings.name = save_dir.name
+    if settings.formats:
+        return _run_formats(models, settings, save_dir)
     result = run_benchmark(models, settings)
     files = write_results(result, save_dir)
     print(format_table(result))
     print(f"\nResults in {save_dir}: " + ", ".join(p.name for p in files.values()))
     failed = [r for r in result["results"] if "error" in r and not str(r["error"]).startswith("ReferenceUnavailable")]
     return 1 if failed else 0
+
+
+def _run_formats(models: list[str], settings: BenchSettings, save_dir) -> int:
+    """``formats=...``: interleaved rounds of inference variants (see :mod:`zoo.bench.rounds`)."""
+    from zoo.bench.formats_report import formats_table, write_formats_results
+    from zoo.bench.rounds import run_formats
+    from zoo.bench.variants import FORMATS
+    from zoo.cli import UsageError
+
+    formats = [f.strip() for f in str(settings.formats).split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not isinstance(settings.rounds, int) or settings.rounds < 1:
+        raise UsageError(f"zoo benchmark: formats must be among {', '.join(FORMATS)} (got {', '.join(unknown)}) "
+                         "and rounds an integer >= 1")
+    result = run_formats(models, settings, formats)
+    files = write_formats_results(result, save_dir)
+    print("\n".join(formats_table(result)))
+    print(f"\nResults in {save_dir}: " + ", ".join(p.name for p in files.values()))
+    return 1 if any("error" in r for r in result["results"]) else 0

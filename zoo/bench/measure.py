@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -36,12 +37,14 @@ class Timing:
         median_ms (float): Median latency per pass, milliseconds.
         p90_ms (float): 90th percentile latency per pass, milliseconds.
         throughput (float): Images per second at the median latency.
+        times (tuple[float, ...]): Every timed pass, seconds.
     """
 
     batch: int
     median_ms: float
     p90_ms: float
     throughput: float
+    times: tuple[float, ...] = ()
 
 
 def _sync(device: torch.device) -> None:
@@ -57,11 +60,12 @@ def _percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def time_forward(model: torch.nn.Module, x: torch.Tensor, *, iters: int, warmup: int) -> Timing:
+def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor, *, iters: int, warmup: int) -> Timing:
     """Time ``model(x)`` under ``torch.inference_mode``.
 
     Args:
-        model (torch.nn.Module): The network, in eval mode, on ``x``'s device.
+        model (torch.nn.Module | Callable): The network, in eval mode, on ``x``'s device (or any callable that
+            runs it, e.g. an exported model's backend).
         x (torch.Tensor): Input batch.
         iters (int): Timed passes (>= 1).
         warmup (int): Untimed passes first.
@@ -86,6 +90,7 @@ def time_forward(model: torch.nn.Module, x: torch.Tensor, *, iters: int, warmup:
         median_ms=median * 1e3,
         p90_ms=_percentile(times, 90) * 1e3,
         throughput=x.shape[0] / median,
+        times=tuple(times),
     )
 
 

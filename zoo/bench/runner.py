@@ -33,6 +33,11 @@ class BenchSettings:
         project (str): Parent folder of results.
         name (str | None): Results folder name; default the start time ``YYYYmmdd-HHMMSS``.
         task (str | None): Only models of this task (when no names are given, or names are patterns).
+        formats (str | None): Comma-separated inference variants (``torch,torch-bf16,onnx,openvino``, see
+            :mod:`zoo.bench.variants`): then each model's variants are timed in interleaved rounds at batch 1
+            (:mod:`zoo.bench.rounds`) instead of the architecture benchmark.
+        rounds (int): Interleaved rounds with ``formats``; ``iters`` is then the timed passes per variant and round.
+        threads (int | None): With ``formats``: CPUs (affinity) and torch threads of every variant; default all.
     """
 
     imgsz: int = 224
@@ -46,6 +51,9 @@ class BenchSettings:
     project: str = "runs/zoo-benchmark"
     name: str | None = None
     task: str | None = None
+    formats: str | None = None
+    rounds: int = 5
+    threads: int | None = None
 
     def save_dir(self) -> Path:
         """The folder results go to."""

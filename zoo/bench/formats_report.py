@@ -1,0 +1,82 @@
+"""Results of ``zoo benchmark formats=...`` as a Markdown table, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+__all__ = ["formats_table", "write_formats_results"]
+
+_CSV_KEYS = (
+    "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
+    "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "error",
+)
+
+
+def _delta(row: dict) -> str:
+    parts = []
+    if row.get("delta_rel") is not None:
+        parts.append(f"{row['delta_rel']:.1e} rel")
+    if row.get("pixels_equal") is not None:
+        parts.append(f"{row['pixels_equal']:.2%} px")
+    if row.get("top1_equal") is not None:
+        parts.append("top-1 " + ("same" if row["top1_equal"] else "DIFFERS"))
+    return ", ".join(parts) or "-"
+
+
+def formats_table(result: dict) -> list[str]:
+    """Markdown table lines: one row per model and format."""
+    lines = [
+        "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Speed-up vs torch (median [min–max]) "
+        "| Output vs fp32 eager |",
+        "|---|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in result["results"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['format']} | error: {str(r['error'])[:100]} | | | | | | |")
+            continue
+        speed = f"{r['speedup']:.2f}× [{r['speedup_min']:.2f}–{r['speedup_max']:.2f}]" if "speedup" in r else "-"
+        lines.append(
+            f"| {r['model']} | {r['format']} | {r.get('precision', '-')} | {r.get('layout', '-')} | "
+            f"{r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['images_per_s']:.2f} | {speed} | {_delta(r)} |"
+        )
+    return lines
+
+
+def _markdown(result: dict) -> str:
+    s, env = result["settings"], result["environment"]
+    m, v = env["machine"], env["versions"]
+    return "\n".join([
+        "# zoo benchmark: formats and precisions",
+        "",
+        f"- **Settings:** imgsz={s['imgsz']}, batch 1, {s['rounds']} rounds x {s['iters']} timed passes per "
+        f"variant (warmup {s['warmup']} before the first round, 1 before each later one); "
+        f"threads per variant: {s.get('threads') or 'all (runtime defaults)'}",
+        f"- **Machine:** {m['cpu']} ({m['cpu_count']} logical CPUs), {m['platform']}; load average "
+        f"(1, 5, 15 min) at start {m['loadavg_1_5_15']}, at end {m.get('loadavg_end')}",
+        "- **Software:** " + ", ".join(f"{k} {val}" for k, val in v.items() if val),
+        f"- **Time:** {env['time']}",
+        "",
+        *formats_table(result),
+        "",
+        "Each variant runs in its own process; every round times each variant once, in a shuffled order. "
+        "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; median and range over "
+        "rounds. Output: largest absolute difference to fp32 eager over its largest value (same-shape outputs), "
+        "equal class-map pixels at input size (semantic), same top-1 (classify); random weights, seed 0.",
+        "",
+    ])
+
+
+def write_formats_results(result: dict, save_dir) -> dict:
+    """Write ``formats.json``, ``formats.csv`` and ``formats.md`` into ``save_dir``; returns their paths."""
+    save_dir = Path(save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": save_dir / "formats.json", "csv": save_dir / "formats.csv", "md": save_dir / "formats.md"}
+    paths["json"].write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=_CSV_KEYS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(result["results"])
+    paths["md"].write_text(_markdown(result), encoding="utf-8")
+    return paths

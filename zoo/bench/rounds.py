@@ -1,0 +1,155 @@
+"""``zoo benchmark formats=...``: every inference variant of a model in its own process, timed in interleaved rounds.
+
+Why rounds: on a shared machine the speed drifts by tens of percent within minutes, so latencies measured one
+variant after another compare the machine's moods, not the variants. Here each variant lives in its own process
+(a fresh one per variant: runtimes with their own thread pools, ORT and OpenVINO, slow torch eager when they share
+a process), all are started first, then every round times each variant once, in a shuffled order (a variant
+timed right after a bf16 one was measured slower: shuffling spreads that over all). A variant's speed-up is the
+ratio of the fp32 eager baseline's median to its own *within each round*; the report gives the median ratio and
+its spread (min–max over rounds), which says how far a figure can be trusted on this machine today.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from zoo.bench.environment import environment
+from zoo.bench.measure import _percentile
+from zoo.bench.worker import MARKER
+
+__all__ = ["run_formats", "BASELINE"]
+
+BASELINE = "torch"  # every ratio is against fp32 eager, unfused
+SETTLE_S = 0.3  # pause between turns: lets a runtime's spinning threads go to sleep before the next variant
+
+
+class _Worker:
+    """One ``zoo.bench.variant_worker serve`` process."""
+
+    def __init__(self, spec: dict, fmt: str, timeout: float):
+        cmd = [sys.executable, "-m", "zoo.bench.variant_worker", "serve", json.dumps(spec), fmt]
+        self.fmt, self.timeout = fmt, timeout
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, bufsize=1)
+
+    def read(self) -> dict:
+        """The next result line (``error`` when the process ended without one)."""
+        for line in self.proc.stdout:
+            if line.startswith(MARKER):
+                return json.loads(line[len(MARKER):])
+        return {"error": f"worker for {self.fmt} exited with {self.proc.wait()}"}
+
+    def ask(self, iters: int, warmup: int) -> dict:
+        self.proc.stdin.write(json.dumps({"iters": iters, "warmup": warmup}) + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def _prepare(spec: dict, timeout: float) -> dict:
+    cmd = [sys.executable, "-m", "zoo.bench.variant_worker", "prepare", json.dumps(spec)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"prepare timed out after {timeout:.0f} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER):])
+    return {"error": f"prepare exited with {proc.returncode}: {(proc.stderr or '').strip()[-300:]}"}
+
+
+def _row(model: str, fmt: str, ready: dict, times: list[list[float]], base: list[list[float]] | None) -> dict:
+    """Aggregate one variant's rounds (and its per-round ratios to the baseline)."""
+    every = [t for r in times for t in r]
+    median = statistics.median(every)
+    row = {"model": model, "format": fmt, **{k: v for k, v in ready.items() if k != "ready"},
+           "median_ms": median, "p90_ms": _percentile(every, 90), "images_per_s": 1e3 / median,
+           "rounds": len(times), "passes": len(every)}
+    if base:
+        ratios = [statistics.median(b) / statistics.median(t) for b, t in zip(base, times)]
+        row.update(speedup=statistics.median(ratios), speedup_min=min(ratios), speedup_max=max(ratios),
+                   speedups=[round(r, 3) for r in ratios])
+    return row
+
+
+def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng: random.Random) -> list[dict]:
+    spec = {"model": model, "task": settings.task, "imgsz": settings.imgsz, "batch": 1,
+            "formats": formats, "workdir": str(workdir), "threads": settings.threads}
+    prep = _prepare(spec, settings.timeout)
+    if "error" in prep:
+        return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
+    spec["task"] = prep["task"]
+    workers, rows, ready = {}, [], {}
+    try:
+        for fmt in formats:  # one at a time, so that builds do not overlap
+            w = _Worker(spec, fmt, settings.timeout)
+            ready[fmt] = w.read()
+            if "error" in ready[fmt]:
+                rows.append({"model": model, "format": fmt, "error": ready[fmt]["error"]})
+                w.close()
+            else:
+                workers[fmt] = w
+        times: dict[str, list[list[float]]] = {f: [] for f in workers}
+        orders = []
+        for r in range(settings.rounds):
+            order = list(workers)
+            rng.shuffle(order)
+            orders.append(order)
+            for fmt in order:
+                got = workers[fmt].ask(settings.iters, settings.warmup if r == 0 else 1)
+                if "error" in got:
+                    raise RuntimeError(f"{model} {fmt}: {got['error']}")
+                times[fmt].append(got["times_ms"])
+                time.sleep(SETTLE_S)
+    finally:
+        for w in workers.values():
+            w.close()
+    base = times.get(BASELINE)
+    rows += [_row(model, f, ready[f], times[f], base) for f in workers]
+    for row in rows:
+        row["orders"] = orders
+    return rows
+
+
+def run_formats(models: list[str], settings, formats: list[str], *, progress: bool = True) -> dict:
+    """Time every format of every model in interleaved rounds (see the module docstring).
+
+    Args:
+        models (list[str]): Model names.
+        settings: :class:`zoo.bench.runner.BenchSettings` (``imgsz``, ``iters`` per turn, ``warmup`` before the
+            first turn, ``rounds``, ``timeout``, ``task``); batch 1.
+        formats (list[str]): From :data:`zoo.bench.variants.FORMATS`; ``torch`` (the baseline) is added first
+            when missing.
+        progress (bool): Print one line per model.
+
+    Returns:
+        (dict): ``environment`` (with the load average at the end too), ``settings`` and ``results`` (one row
+            per model and format).
+    """
+    from dataclasses import asdict
+
+    formats = [BASELINE] + [f for f in dict.fromkeys(formats) if f != BASELINE]
+    env = environment()
+    rng = random.Random(0)
+    save_dir = settings.save_dir()
+    rows = []
+    for model in models:
+        if progress:
+            print(f"benchmark {model}: {', '.join(formats)} x {settings.rounds} rounds", file=sys.stderr, flush=True)
+        rows += _measure_model(model, settings, formats, save_dir / "work" / model, rng)
+    env["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return {"environment": env, "settings": {**asdict(settings), "models": models, "formats": formats}, "results": rows}

@@ -1,0 +1,163 @@
+"""Inference variants of one model, run by ``zoo benchmark formats=...``: eager PyTorch paths and exported runtimes.
+
+A variant is a network plus the way it is run:
+
+* ``torch``: fp32 eager, as built (unfused, contiguous): the baseline every ratio is taken against.
+* ``torch-fused``: zoo's ``fuse()`` (BatchNorm folded everywhere, see :mod:`zoo.nn.fuse`), contiguous.
+* ``torch-fused-cl``: fused and channels-last (what ``predict`` runs in fp32: Ultralytics' ``AutoBackend``
+  switches channels-last on for x86 CPUs).
+* ``torch-bf16`` / ``torch-bf16-cl``: fused, under bf16 autocast (what ``predict(half=True)`` runs on CPUs with
+  native bf16), contiguous or channels-last.
+* ``onnx``, ``openvino``: the model exported by Ultralytics' exporter, run by Ultralytics' ``AutoBackend`` (as
+  ``zoo.load(exported_path).predict`` runs it; OpenVINO picks its own precision, bf16 on CPUs that have it).
+
+All variants of a model share one set of weights, one input and one fp32 eager reference output, written once by
+:func:`prepare`, so their outputs can be compared (:func:`output_delta`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["FORMATS", "EXPORTED", "prepare", "build_variant", "output_delta"]
+
+FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino")
+EXPORTED = {"onnx": {"simplify": False}, "openvino": {}}  # format -> export options
+
+
+def _load(model: str, task: str | None, workdir: Path):
+    """The zoo model with the benchmark's shared weights."""
+    import zoo
+
+    zm = zoo.load(model, task=task)
+    zm.model.load_state_dict(torch.load(workdir / "weights.pt", weights_only=True))
+    return zm
+
+
+def _first(out):
+    """The main output tensor: detection eval returns ``(y, preds)``, backends may return lists."""
+    while isinstance(out, (list, tuple)):
+        out = out[0]
+    return out
+
+
+def prepare(spec: dict) -> dict:
+    """Build the model once (seeded), save weights, input and fp32 reference output; export what is asked.
+
+    Args:
+        spec (dict): ``model``, ``task``, ``imgsz``, ``batch``, ``formats``, ``workdir``.
+
+    Returns:
+        (dict): ``task``, ``stride`` (of the class map, semantic only) and ``exports`` (format -> path).
+    """
+    import zoo
+
+    workdir = Path(spec["workdir"])
+    workdir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    zm = zoo.load(spec["model"], task=spec.get("task"))
+    torch.save(zm.model.state_dict(), workdir / "weights.pt")
+    x = torch.rand(int(spec.get("batch", 1)), 3, spec["imgsz"], spec["imgsz"], generator=torch.Generator().manual_seed(0))
+    torch.save(x, workdir / "input.pt")
+    module = zm.model.eval()
+    with torch.inference_mode():
+        torch.save(_first(module(x)).float(), workdir / "reference.pt")
+    exports = {}
+    for fmt in spec["formats"]:
+        if fmt in EXPORTED:
+            with contextlib.chdir(workdir):  # the exporter writes next to the model's YAML name, in the cwd
+                path = zm.export(format=fmt, imgsz=spec["imgsz"], batch=x.shape[0], device="cpu", verbose=False,
+                                 **EXPORTED[fmt])
+            exports[fmt] = str(workdir / path)
+    info = {"task": zm.task, "exports": exports}
+    (workdir / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
+    return info
+
+
+class _Bf16(torch.nn.Module):
+    """Run a module under CPU bf16 autocast and return fp32, as zoo's predictor does for ``half=True``."""
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        from zoo.engine.accelerate import to_float32
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return to_float32(self.module(x))
+
+
+def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
+    """The callable to time, its input and facts about it.
+
+    Args:
+        spec (dict): As for :func:`prepare` (its ``workdir`` prepared).
+        fmt (str): One of :data:`FORMATS`.
+
+    Returns:
+        (tuple): ``(run, x, info)``; ``run(x)`` is one forward pass; ``info`` has ``precision`` and ``layout``.
+
+    Raises:
+        ValueError: For an unknown format.
+    """
+    workdir = Path(spec["workdir"])
+    x = torch.load(workdir / "input.pt", weights_only=True)
+    if fmt in EXPORTED:
+        from ultralytics.nn.autobackend import AutoBackend
+
+        prepared = json.loads((workdir / "prepared.json").read_text(encoding="utf-8"))
+        backend = AutoBackend(prepared["exports"][fmt], device=torch.device("cpu"), verbose=False)
+        precision = "fp32"
+        if fmt == "openvino":
+            precision = str(backend.backend.ov_compiled_model.get_property("INFERENCE_PRECISION_HINT"))
+        return backend, x, {"precision": precision.replace("<Type: '", "").replace("'>", ""), "layout": "runtime"}
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    module = _load(spec["model"], spec.get("task"), workdir).model.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    if fmt != "torch":
+        module.fuse(verbose=False)
+    channels_last = fmt.endswith("-cl")
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    run = _Bf16(module) if "bf16" in fmt else module
+    info = {"precision": "bf16 autocast" if "bf16" in fmt else "fp32", "layout": "channels_last" if channels_last else "contiguous"}
+    return run.eval(), x, info
+
+
+def output_delta(spec: dict, out, task: str) -> dict:
+    """Compare a variant's output with the fp32 eager reference.
+
+    Args:
+        spec (dict): With ``workdir``.
+        out: The variant's output on the shared input.
+        task (str): ``semantic``, ``detect`` or ``classify``.
+
+    Returns:
+        (dict): ``delta_rel`` (largest absolute difference over the reference's largest value, where the outputs
+            have the same shape), and the task's agreement: ``pixels_equal`` (class maps at input size),
+            ``top1_equal`` (classification) or nothing more (detection: raw outputs are compared).
+    """
+    ref = torch.load(Path(spec["workdir"]) / "reference.pt", weights_only=True)
+    y = _first(out)
+    y = torch.as_tensor(y).float() if not isinstance(y, torch.Tensor) else y.float()
+    row = {}
+    if y.shape == ref.shape:
+        row["delta_rel"] = float((y - ref).abs().max() / ref.abs().max().clamp(min=1e-12))
+    if task == "semantic":
+        size = spec["imgsz"]
+        ref_map = F.interpolate(ref, size=(size, size), mode="bilinear", align_corners=False).argmax(1)
+        y_map = y.long() if y.ndim == 3 else F.interpolate(y, size=(size, size), mode="bilinear", align_corners=False).argmax(1)
+        row["pixels_equal"] = float((y_map == ref_map).float().mean())
+    elif task == "classify" and y.shape == ref.shape:
+        row["top1_equal"] = bool((y.argmax(-1) == ref.argmax(-1)).all())
+    return row
