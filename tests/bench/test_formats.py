@@ -1,0 +1,49 @@
+"""``zoo benchmark formats=...`` bookkeeping: per-round ratios, output deltas, the report table (no timing)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zoo.bench.formats_report import formats_table
+from zoo.bench.rounds import _row
+from zoo.bench.variants import output_delta
+
+
+def test_speedup_is_taken_within_each_round():
+    base = [[10.0, 10.0, 10.0], [20.0, 20.0, 20.0], [30.0, 30.0, 30.0]]  # the machine slows down round by round
+    variant = [[5.0, 5.0, 5.0], [5.0, 5.0, 5.0], [10.0, 10.0, 10.0]]
+    row = _row("m", "onnx", {"ready": True, "precision": "fp32"}, variant, base)
+    assert row["speedups"] == [2.0, 4.0, 3.0]
+    assert (row["speedup"], row["speedup_min"], row["speedup_max"]) == (3.0, 2.0, 4.0)
+    assert row["median_ms"] == 5.0 and row["images_per_s"] == 200.0 and row["passes"] == 9
+    assert row["precision"] == "fp32" and "ready" not in row
+
+
+def test_output_delta_semantic_compares_class_maps_at_input_size(tmp_path):
+    logits = torch.zeros(1, 3, 4, 4)
+    logits[:, 1] = 1.0  # class 1 everywhere
+    torch.save(logits, tmp_path / "reference.pt")
+    spec = {"workdir": str(tmp_path), "imgsz": 16}
+    same = output_delta(spec, logits.clone(), "semantic")
+    assert same == {"delta_rel": 0.0, "pixels_equal": 1.0}
+    class_map = torch.ones(1, 16, 16, dtype=torch.uint8)
+    class_map[:, :4] = 2  # a quarter of the rows differ
+    exported = output_delta(spec, class_map, "semantic")
+    assert exported == {"pixels_equal": pytest.approx(0.75)}  # different shapes: no delta_rel
+
+
+def test_output_delta_classify(tmp_path):
+    torch.save(torch.tensor([[0.1, 0.7, 0.2]]), tmp_path / "reference.pt")
+    row = output_delta({"workdir": str(tmp_path)}, (torch.tensor([[0.1, 0.6, 0.3]]), None), "classify")
+    assert row["top1_equal"] is True and row["delta_rel"] == pytest.approx(0.1 / 0.7)
+    assert output_delta({"workdir": str(tmp_path)}, torch.tensor([[0.5, 0.2, 0.3]]), "classify")["top1_equal"] is False
+
+
+def test_table_shows_spread_and_errors():
+    ok = {"model": "m", "format": "onnx", "precision": "fp32", "layout": "runtime", "median_ms": 5.0, "p90_ms": 6.0,
+          "images_per_s": 200.0, "speedup": 3.0, "speedup_min": 2.0, "speedup_max": 4.0, "pixels_equal": 0.9995}
+    bad = {"model": "m", "format": "openvino", "error": "ModuleNotFoundError: openvino"}
+    lines = formats_table({"results": [ok, bad]})
+    assert "| m | onnx | fp32 | runtime | 5.0 | 6.0 | 200.00 | 3.00× [2.00–4.00] | 99.95% px |" in lines
+    assert any("error: ModuleNotFoundError: openvino" in line for line in lines)
