@@ -6,18 +6,17 @@ safe). Pickle policy, ``allow_pickle``:
 
 * ``False`` (default): pickle-based files (``.pt``, ``.pth``, ``.bin``) are refused before a byte is
   unpickled.
-* ``True``: ``torch.load(weights_only=True)``: tensors and plain containers only; any other global
-  (a ``__reduce__`` payload, a pickled ``nn.Module``) is refused by torch.
+* ``True``: zoo's restricted unpickler (:mod:`zoo.weights.checkpoint`): tensors, plain containers and
+  the module classes of Ultralytics, zoo, timm and registered blocks, so Ultralytics ``.pt``
+  checkpoints load; any other global (a ``__reduce__`` payload) is refused before it runs.
 * ``"trusted"``: ``torch.load(weights_only=False)``: full unpickling, which can run arbitrary code.
-  Needed for Ultralytics ``.pt`` checkpoints (they pickle the whole model under ``"model"`` /
-  ``"ema"``). Use it only for files you produced or whose origin you trust.
+  Use it only for files you produced or whose origin you trust.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -136,25 +135,14 @@ def read_state_dict(path: Path, *, allow_pickle: PickleMode = False, name: str |
     if allow_pickle not in (True, "trusted"):
         raise PickleRefusedError(
             f"{what}: {path.name} is a pickle-based checkpoint, and unpickling can run arbitrary code. "
-            "It was not loaded. Prefer a .safetensors file; if you trust the source pass "
-            "allow_pickle=True (torch.load weights_only=True: tensors only), or allow_pickle='trusted' "
-            "for a full Ultralytics checkpoint you produced yourself"
+            "It was not loaded. Prefer a .safetensors file; else pass allow_pickle=True (zoo's restricted "
+            "unpickler: tensors and Ultralytics/zoo/registered module classes, no code runs), or "
+            "allow_pickle='trusted' for full unpickling of a file whose origin you trust"
         )
-    import torch
+    from zoo.weights.checkpoint import read_checkpoint
 
-    if allow_pickle == "trusted":
-        LOGGER.warning("%s: unpickling %s with weights_only=False (allow_pickle='trusted')", what, path.name)
-        obj = torch.load(str(path), map_location="cpu", weights_only=False)
-    else:
-        try:
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as e:
-            raise PickleRefusedError(
-                f"{what}: torch.load(weights_only=True) refused {path.name}: it holds Python objects, not "
-                f"only tensors ({str(e).splitlines()[0]}). An Ultralytics checkpoint pickles its whole model; "
-                "load it with allow_pickle='trusted' only if you trust its origin, or convert it once with "
-                "zoo.weights.publish() to safetensors"
-            ) from None
+    # One restricted reader for every .pt: Ultralytics and zoo checkpoints load without running code
+    obj = read_checkpoint(path, trusted=allow_pickle == "trusted")
     return extract_state_dict(obj, what=what)
 
 
