@@ -11,8 +11,8 @@ Examples:
 from __future__ import annotations
 
 from zoo.api import info, list_models, load
-from zoo.registry import register_module
+from zoo.registry import allow_modules, register_module
 from zoo import rules
 
 __version__ = "0.1.0"
-__all__ = ["load", "list_models", "info", "register_module", "rules", "__version__"]
+__all__ = ["load", "list_models", "info", "register_module", "allow_modules", "rules", "__version__"]
