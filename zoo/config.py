@@ -277,7 +277,7 @@ def _check_events(text: str, source: str, lim: Limits) -> None:
     loader = _Loader(text)
     try:
         nodes, sizes, open_nodes = 0, {}, []  # open_nodes: (anchor, node count at start)
-        while not loader.check_event(yaml.StreamEndEvent):
+        while not _next_event_ready(loader, source, lim):
             event = loader.get_event()
             if isinstance(event, yaml.ScalarEvent):
                 nodes += 1
@@ -308,6 +308,22 @@ def _check_events(text: str, source: str, lim: Limits) -> None:
                 )
     finally:
         loader.dispose()
+
+
+def _next_event_ready(loader: Any, source: str, lim: Limits) -> bool:
+    """``check_event(StreamEnd)``, with libyaml's own nesting refusal reported as the depth limit.
+
+    Recent libyaml scanners stop at 1,000 flow levels while reading ahead, before the event that would
+    cross zoo's lower limit reaches the counter; either way the file nests deeper than the limit.
+    """
+    try:
+        return loader.check_event(yaml.StreamEndEvent)
+    except yaml.YAMLError as e:
+        if "nesting depth" not in str(getattr(e, "problem", "")):
+            raise
+        line = e.problem_mark.line + 1 if getattr(e, "problem_mark", None) else "?"
+        raise limit_error(f"{source} at line {line}", "nesting depth (at least)", lim.yaml_depth + 1, "yaml_depth",
+                          lim) from None
 
 
 def _check_duplicate_keys(loader: Any, root: yaml.Node, source: str) -> None:
