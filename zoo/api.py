@@ -45,10 +45,33 @@ def _answers(arch_task: str, task: str) -> bool:
 
 
 def _models_with_weights() -> set[str]:
-    """Models with at least one verified (pinned sha256 and size) manifest entry."""
+    """Models served by at least one verified (pinned sha256) manifest entry, shared entries included."""
     from zoo.weights.manifest import load_manifest
 
-    return {entry.name.partition(".")[0] for entry in load_manifest().entries.values() if not entry.unverified}
+    return load_manifest().models_with_weights(verified=True)
+
+
+def weights_model_name(model_yaml: dict) -> str | None:
+    """The name a model's weights are filed under in the manifest.
+
+    A catalog model's own name (``deeplabv3p-s``); for an Ultralytics stock YAML given by name, the name with its
+    scale (``yolo26n-sem.yaml`` -> ``yolo26n-sem``), as Ultralytics names its published files. A YAML file of the
+    user's own has none: its weights are passed as ``<model>.<tag>``, a file or a URL.
+
+    Args:
+        model_yaml (dict): The built model's dictionary (``model.yaml``).
+
+    Returns:
+        (str | None): The model name, or None.
+    """
+    from zoo.config import find_stock_yaml
+
+    if model_yaml.get("zoo_model"):
+        return model_yaml["zoo_model"]
+    yaml_file = model_yaml.get("yaml_file")
+    if not yaml_file or Path(yaml_file).name != str(yaml_file) or Path(yaml_file).exists():
+        return None  # a path, or a file on disk: not Ultralytics' stock YAML, whatever its name says
+    return Path(yaml_file).stem if find_stock_yaml(yaml_file)[0] is not None else None
 
 
 def load(
@@ -94,7 +117,7 @@ def load(
         if trusted:
             weights_options.setdefault("allow_pickle", "trusted")
 
-        name = zoo_model.model.yaml.get("zoo_model")
+        name = weights_model_name(zoo_model.model.yaml)
         zoo_model.load_report = load_weights(zoo_model.model, weights, model_name=name, **weights_options)
         zoo_model.ckpt = zoo_model.ckpt or {"weights": str(weights)}  # train() then starts from these weights
     return zoo_model
@@ -108,7 +131,9 @@ def info(name: str) -> dict:
 
     Returns:
         (dict): ``arch``, ``task``, ``description``, ``paper``, ``yaml``, ``scales`` (per model name:
-            ``params`` and ``gflops`` at 640 or the architecture's ``imgsz``), ``weights`` (entry names).
+            ``params`` and ``gflops`` at 640 or the architecture's ``imgsz``), ``weights`` (models with verified
+            weights), ``coverage`` (per model name: ``full``, ``encoder``, ``backbone``, ``backbone+neck`` or
+            ``-``) and ``entries`` (per model name: its manifest entries, see :func:`weights_entries`).
     """
     from ultralytics.utils.torch_utils import get_flops
 
@@ -126,6 +151,7 @@ def info(name: str) -> dict:
             "imgsz": imgsz,
         }
     with_weights = _models_with_weights()
+    names = arch.model_names()
     return {
         "arch": arch.arch,
         "task": arch.task,
@@ -133,5 +159,54 @@ def info(name: str) -> dict:
         "paper": arch.paper,
         "yaml": str(arch.yaml_file),
         "scales": scales,
-        "weights": sorted(n for n in arch.model_names() if n in with_weights),
+        "weights": sorted(n for n in names if n in with_weights),
+        "coverage": weights_coverage(names),
+        "entries": {n: weights_entries(n) for n in names},
     }
+
+
+#: How listings name a coverage (the manifest's ``model`` is the whole network).
+COVERAGE_LABELS = {"model": "full", "encoder": "encoder", "backbone": "backbone", "backbone+neck": "backbone+neck"}
+
+
+def weights_coverage(names: list[str]) -> dict[str, str]:
+    """What each model's published weights cover, from the manifest alone (no torch import).
+
+    Args:
+        names (list[str]): Model names.
+
+    Returns:
+        (dict[str, str]): ``full``, ``encoder``, ``backbone``, ``backbone+neck``, or ``-`` without verified weights.
+    """
+    from zoo.weights.manifest import load_manifest
+
+    manifest = load_manifest()
+    return {n: COVERAGE_LABELS.get(manifest.coverage(n), "-") for n in names}
+
+
+def weights_entries(name: str) -> list[dict]:
+    """The manifest entries that serve one model, ``DEFAULT`` first, described for listings.
+
+    Args:
+        name (str): A model name.
+
+    Returns:
+        (list[dict]): Per entry: ``name`` (as this model answers to it), ``default``, ``coverage`` (in this model),
+            ``dataset``, ``metrics``, ``license``, ``size`` (bytes or None when unknown), ``source``, ``verified``.
+    """
+    from zoo.weights.manifest import load_manifest
+
+    return [
+        {
+            "name": f"{name}.{e.tag}",
+            "default": e.default,
+            "coverage": COVERAGE_LABELS[e.coverage_for(name)],
+            "dataset": e.meta.get("dataset", ""),
+            "metrics": dict(e.meta.get("metrics", {})),
+            "license": e.license,
+            "size": e.size,
+            "source": e.source.raw,
+            "verified": not e.unverified,
+        }
+        for e in load_manifest().for_model(name)
+    ]

@@ -68,6 +68,10 @@ LIST_HELP = """
         task        one of """ + _TASK_LIST + """ (segment also lists semantic models)
         pretrained  only models with published weights (pretrained=False: only those without)
 
+    WEIGHTS says what the model's DEFAULT (else best verified) weights fill: full (the whole network),
+    encoder, backbone or backbone+neck (the rest starts fresh), or - (none published). `zoo info NAME`
+    lists every entry with its dataset, metrics, license, size and source.
+
     Reads metadata only: no torch, no Ultralytics import.
     """
 
@@ -265,19 +269,21 @@ def cmd_list(args: list[str]) -> int:
                                 pretrained=opts.get("pretrained"))
     except ValueError as e:
         raise UsageError(f"zoo list: {e}") from None
-    with_weights = set(zoo.list_models(pretrained=True)) if names else set()
-    rows = [(n, *_list_row(catalog.model_names()[n][0], n in with_weights)) for n in names]
+    from zoo.api import weights_coverage
+
+    coverage = weights_coverage(names)  # what the published weights fill: full, encoder, backbone+neck, -
+    rows = [(n, *_list_row(catalog.model_names()[n][0], coverage[n])) for n in names]
     width = max([len("MODEL")] + [len(r[0]) for r in rows])
-    print(f"{'MODEL':{width}}  {'TASK':8}  {'WEIGHTS':7}  DESCRIPTION")
+    print(f"{'MODEL':{width}}  {'TASK':8}  {'WEIGHTS':13}  DESCRIPTION")
     for name, task, weights, desc in rows:
-        print(f"{name:{width}}  {task:8}  {weights:7}  {desc}")
+        print(f"{name:{width}}  {task:8}  {weights:13}  {desc}")
     print(f"{len(rows)} model(s)" + ("" if rows else "; try `zoo list` without filters"))
     return 0
 
 
-def _list_row(arch, has_weights: bool) -> tuple[str, str, str]:
+def _list_row(arch, coverage: str) -> tuple[str, str, str]:
     desc = arch.description if len(arch.description) <= 80 else arch.description[:77] + "..."
-    return arch.task, "yes" if has_weights else "-", desc
+    return arch.task, coverage, desc
 
 
 def cmd_info(args: list[str]) -> int:
@@ -299,10 +305,28 @@ def cmd_info(args: list[str]) -> int:
         print(f"{key:12} {d[key]}")
     print(f"{'weights':12} {', '.join(d['weights']) or '-'}")
     width = max(len("MODEL"), *(len(n) for n in d["scales"]))
-    print(f"\n{'MODEL':{width}}  {'PARAMS (M)':>10}  {'GFLOPs':>8}  {'IMGSZ':>5}")
+    print(f"\n{'MODEL':{width}}  {'PARAMS (M)':>10}  {'GFLOPs':>8}  {'IMGSZ':>5}  WEIGHTS")
     for name, s in d["scales"].items():
-        print(f"{name:{width}}  {s['params'] / 1e6:10.2f}  {s['gflops']:8.2f}  {s['imgsz']:5}")
+        print(f"{name:{width}}  {s['params'] / 1e6:10.2f}  {s['gflops']:8.2f}  {s['imgsz']:5}  {d['coverage'][name]}")
+    print()
+    for name, entries in d["entries"].items():
+        _print_entries(name, entries)
     return 0
+
+
+def _print_entries(name: str, entries: list[dict]) -> None:
+    """``zoo info``'s weights section for one model: each entry with dataset, metrics, license, size and source."""
+    if not entries:
+        print(f"{name}: no published weights (trained from scratch; publish your own with `zoo weights publish`)")
+        return
+    print(f"{name}:")
+    for e in entries:
+        flags = ", ".join(f for f, on in (("DEFAULT", e["default"]), ("unverified", not e["verified"])) if on)
+        size = f"{e['size'] / 1e6:.1f} MB" if e["size"] else "size unknown"
+        metrics = ", ".join(f"{k} {v}" for k, v in e["metrics"].items()) or "no published metrics"
+        print(f"  {e['name']}" + (f" ({flags})" if flags else ""))
+        print(f"    covers {e['coverage']}; {e['dataset'] or 'dataset not given'}; {metrics}")
+        print(f"    license {e['license']}; {size}; {e['source']}")
 
 
 def cmd_mode(mode: str, args: list[str]) -> int:

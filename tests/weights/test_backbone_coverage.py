@@ -19,13 +19,12 @@ def test_timm_encoder_weights_fill_the_encoder(tmp_path, monkeypatch):
     save_file(state, str(file))
     data = file.read_bytes()
     entry = {"source": file.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-             "format": "safetensors", "layout": "timm", "coverage": "backbone", "license": "apache-2.0",
-             "default": True}
+             "format": "safetensors", "layout": "timm", "coverage": "backbone", "license": "apache-2.0"}
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"schema_version": 1, "weights": {"unet-s.in1k": entry}}))
     monkeypatch.setenv("ZOO_MANIFEST", str(manifest))
 
-    model = zoo.load("unet-s", weights="DEFAULT")
+    model = zoo.load("unet-s", weights="unet-s.in1k")  # by name: the shipped manifest holds unet-s's DEFAULT
     report = model.load_report
     encoder_keys = {k for k in model.model.state_dict() if k.startswith("model.0.")}
     assert set(report.loaded) == encoder_keys  # every encoder tensor, nothing else

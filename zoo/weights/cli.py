@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             entries = m.for_model(args.model) if args.model else sorted(m, key=lambda e: e.name)
             for e in entries:
                 flags = " ".join(f for f, on in (("default", e.default), ("unverified", e.unverified)) if on)
-                print(f"{e.name:50s} {e.coverage:8s} {e.layout:11s} {e.size or '?':>12} {flags}")
+                # a shared file is listed under the asked model's name, with what it covers there
+                name = f"{args.model}.{e.tag}" if args.model else e.name
+                also = f" (also {', '.join(e.shared_with)})" if e.shared_with and not args.model else ""
+                size = e.size or "unknown"  # only the digest is published: the download is capped
+                print(f"{name:50s} {e.coverage_for(args.model):13s} {e.layout:11s} {size:>12} {flags}{also}")
     except WeightsError as e:
         print(f"zoo weights {args.command}: {e}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import importlib
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -125,10 +126,63 @@ def registered() -> dict[tuple[str, str | None], ConverterFn]:
 
 
 @register_converter("zoo")
-@register_converter("torchvision")
 def identity(state_dict: dict[str, Any], model: Any) -> Mapping[str, Any]:
-    """Keys already match the model (zoo's own files; torchvision modules used as-is)."""
+    """Keys already match the model (zoo's own files)."""
     return state_dict
+
+
+# A torchvision ResNet classifier's keys (resnet18 ... resnet152). timm's ResNet uses the same names and shapes,
+# which tests/weights/test_torchvision_converter.py checks against both libraries' models.
+_TV_RESNET_KEY = re.compile(
+    r"^(conv1\.weight|bn1\.[a-z_]+|fc\.(weight|bias)"
+    r"|layer[1-4]\.\d+\.(conv[1-3]\.weight|bn[1-3]\.[a-z_]+|downsample\.[01]\.[a-z_]+))$"
+)
+
+
+@register_converter("torchvision")
+def torchvision_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str | None = None) -> Mapping[str, Any]:
+    """torchvision ImageNet ResNets into zoo models built on timm's ResNet (the encoders of deeplabv3p and unet).
+
+    A file whose keys all exist in the model already (a zoo model made of torchvision modules) is returned as is.
+    Otherwise the file must be a torchvision ResNet classifier (``conv1``, ``bn1``, ``layer1-4``, ``fc``): each key
+    keeps its name, because timm's ResNet names and shapes its tensors as torchvision does, and the whole file is
+    placed under the sub-module that holds the timm ResNet (``prefix``, else inferred as for timm files). The
+    classifier ``fc`` then has no counterpart in an encoder and is reported as unexpected. Other torchvision
+    families (MobileNetV3's ``features.*``, ViT's ``encoder.*``) name their tensors unlike timm and are refused here;
+    whole torchvision models load through their family's converter (``converters:`` in its YAML).
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): A torchvision state dict (``torch.save(model.state_dict())``).
+        model (torch.nn.Module): Target model.
+        prefix (str | None): Sub-module prefix ending with ``.``; None to infer.
+
+    Returns:
+        (Mapping[str, torch.Tensor]): The state dict in the model's keys, with a note naming the prefix.
+
+    Raises:
+        WeightsError: If the file is neither in the model's keys nor a torchvision ResNet classifier.
+    """
+    from zoo.weights.align import ConvertedStateDict
+
+    clean = {}
+    for key, value in state_dict.items():
+        for w in _WRAPPERS:
+            key = key.removeprefix(w)
+        clean[key] = value
+    own = model.state_dict()
+    if prefix is None and all(k in own for k in clean):
+        return clean
+    foreign = [k for k in clean if not _TV_RESNET_KEY.match(k)]
+    if foreign:
+        raise WeightsError(
+            f"layout 'torchvision': {len(foreign)} of {len(clean)} keys are not a torchvision ResNet classifier's "
+            f"(e.g. {', '.join(foreign[:3])}). zoo converts torchvision ResNets into timm-based encoders; a whole "
+            "torchvision model loads through its family's converter (converters: in the architecture YAML)"
+        )
+    if prefix is None:
+        prefix = infer_prefix(clean, own)
+    return ConvertedStateDict({prefix + k: v for k, v in clean.items()},
+                              notes=[f"torchvision ResNet keys (timm's names) placed under {prefix!r}"])
 
 
 _WRAPPERS = ("module.", "_orig_mod.")  # DataParallel/DDP and torch.compile wrappers

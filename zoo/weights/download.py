@@ -14,7 +14,10 @@ One call downloads one file into the cache:
   timeouts, a body shorter than its Content-Length), resuming with ``Range``; a server that
   ignores ``Range`` (status 200) is handled by restarting from zero;
 * permanent failures (404, an HTML page served with status 200, a redirect loop, a digest
-  mismatch) raise at once and cache nothing.
+  mismatch) raise at once and cache nothing;
+* a file whose size the manifest does not give (only its digest is published) is capped at
+  :data:`MAX_UNSIZED_BYTES` (4 GiB; ``ZOO_MAX_DOWNLOAD_BYTES`` changes it): a server that announces or sends
+  more is cut off and nothing is cached, so an unknown size never means an unbounded download.
 """
 
 from __future__ import annotations
@@ -40,6 +43,22 @@ from zoo.weights.safe_files import open_partial
 _HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<?xml")
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+#: Most bytes zoo downloads for a file of unknown size (the digest still decides whether they are the file).
+MAX_UNSIZED_BYTES = 4 * 2**30
+
+
+def max_unsized_bytes() -> int:
+    """The cap on a download whose size is unknown: ``ZOO_MAX_DOWNLOAD_BYTES`` if set, else 4 GiB.
+
+    Raises:
+        DownloadError: If ``ZOO_MAX_DOWNLOAD_BYTES`` is not a positive whole number of bytes.
+    """
+    raw = os.environ.get("ZOO_MAX_DOWNLOAD_BYTES", "").strip()
+    if not raw:
+        return MAX_UNSIZED_BYTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise DownloadError(f"ZOO_MAX_DOWNLOAD_BYTES={raw[:40]!r} is not a positive number of bytes")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,9 @@ def _request_into(f, url: str, *, offset: int, size: int | None, name: str, head
             offset = 0
         length = response.headers.get("Content-Length")
         expected_body = int(length) if length and length.isdigit() else None
+        cap = max_unsized_bytes() if size is None else None
+        if cap is not None and expected_body is not None and offset + expected_body > cap:
+            raise _too_large(name, url, cap, offset + expected_body)
         hasher = hashlib.sha256()
         _hash_open(hasher, f, limit=offset)
         f.seek(offset)
@@ -238,6 +260,8 @@ def _request_into(f, url: str, *, offset: int, size: int | None, name: str, head
                     bar.update(len(chunk))
                 if size is not None and offset + received > size:
                     raise _Restart(f"server sent more than the expected {size} bytes")
+                if cap is not None and offset + received > cap:
+                    raise _too_large(name, url, cap, offset + received)
         finally:
             if bar is not None:
                 bar.close()
@@ -245,6 +269,14 @@ def _request_into(f, url: str, *, offset: int, size: int | None, name: str, head
         if expected_body is not None and received < expected_body:
             raise _Transient(f"short body: got {received} of {expected_body} bytes (Content-Length)")
         return hasher.hexdigest(), offset + received, offset > 0
+
+
+def _too_large(name: str, url: str, cap: int, got: int) -> DownloadError:
+    """The permanent error for a download of unknown size that passes the cap (nothing is cached)."""
+    return DownloadError(
+        f"{name}: {url} sends at least {got} bytes, above the {cap}-byte cap on a file whose size the manifest does "
+        "not give; nothing was cached. If the file is really that large, raise ZOO_MAX_DOWNLOAD_BYTES"
+    )
 
 
 def _http_error(e: urllib.error.HTTPError, *, url: str, name: str, resuming: bool) -> Exception:

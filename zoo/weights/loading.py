@@ -6,11 +6,12 @@ import logging
 import os
 from typing import Any
 
+from zoo.weights.align import ConvertedStateDict
 from zoo.weights.converters import ConverterFn, call_converter, get_converter, _architecture
 from zoo.weights.download import DEFAULT_RETRY, RetryPolicy
 from zoo.weights.fetching import ref_path
 from zoo.weights.io import PickleMode, detect_format, read_safetensors_metadata, read_state_dict
-from zoo.weights.manifest import Manifest, load_manifest
+from zoo.weights.manifest import PARTIAL_COVERAGES, Manifest, load_manifest
 from zoo.weights.refs import resolve_ref
 from zoo.weights.report import LoadReport, _logger, load_into
 
@@ -50,17 +51,30 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
     state_dict = read_state_dict(path, allow_pickle=allow_pickle, name=ref.label)
     layout = entry.layout if entry is not None else _guess_layout(path, state_dict)
     options: dict[str, Any] = {}
-    if entry is not None and entry.coverage == "backbone":
+    # one file may serve several models (shared_with): what it covers depends on the model it goes into
+    coverage = entry.coverage_for(model_name) if entry is not None else "model"
+    if coverage in PARTIAL_COVERAGES:
         info = _architecture(model_name)
         prefix = getattr(info, "backbone_prefix", None) if info is not None else None
         if prefix is not None:
             options["prefix"] = prefix
     conv = converter or get_converter(layout, model_name=model_name)
-    report = load_into(model, state_dict, converter=lambda sd, m: call_converter(conv, sd, m, **options),
-                       strict=strict, source=ref.label, coverage=entry.coverage if entry is not None else "model")
+    report = load_into(model, state_dict, converter=lambda sd, m: _with_coverage_note(
+                           call_converter(conv, sd, m, **options), coverage, model_name),
+                       strict=strict, source=ref.label, coverage="model" if coverage == "model" else "backbone")
     if report.mismatched:
         _log_head_reinit(model, entry, report)
     return report
+
+
+def _with_coverage_note(converted: Any, coverage: str, model_name: str | None) -> Any:
+    """Say in the load report that a partial file leaves the rest of the model fresh (e.g. a new head)."""
+    if coverage == "model":
+        return converted
+    out = converted if isinstance(converted, ConvertedStateDict) else ConvertedStateDict(converted)
+    out.notes.append(f"these weights cover the {coverage} of {model_name or 'the model'}: "
+                     "the other layers keep their fresh initialisation")
+    return out
 
 
 def _guess_layout(path, state_dict) -> str:

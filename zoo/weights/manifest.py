@@ -6,6 +6,11 @@ File layout (``weights_manifest.json`` at the repository root)::
      "weights": {"vit-b-cls.augreg2_in21k_ft_in1k": {"source": "hf://timm/…@<rev>/model.safetensors",
                                                     "sha256": "<64 hex>", "size": 346284714, …}}}
 
+One file may serve several models: ``shared_with`` maps each other model to the part of it the file covers,
+e.g. ImageNet ResNet-50 for ``deeplabv3p-m`` (its entry) and ``{"unet-l": "encoder"}``. The entry then also
+answers to ``unet-l.<tag>``; ``default`` holds for every model it serves. No entry is duplicated, so one digest
+pins one file.
+
 Extra manifests (a team's own weights) are listed in ``ZOO_MANIFEST`` (``os.pathsep``-separated
 paths); their entries join the shipped ones. A name defined twice, in one file or across files,
 is an error naming both places: overriding a published entry silently would defeat pinning.
@@ -35,8 +40,13 @@ DEFAULT_MANIFEST = Path(__file__).parent.parent / "weights_manifest.json"
 
 FORMATS = ("safetensors", "pt")
 LAYOUTS = ("zoo", "timm", "smp", "ultralytics", "torchvision")
-COVERAGES = ("model", "backbone")
-#: field -> (required, accepted JSON types). ``sha256``/``size`` may be null only when unverified.
+#: What a file fills: ``model`` (the whole network), ``encoder`` (a segmentation model's first layer, the
+#: image encoder), ``backbone`` (a detector's feature extractor, its first layer) or ``backbone+neck`` (every
+#: layer but the head). Everything but ``model`` leaves the rest at its fresh initialisation.
+COVERAGES = ("model", "encoder", "backbone", "backbone+neck")
+PARTIAL_COVERAGES = ("encoder", "backbone", "backbone+neck")
+#: field -> (required, accepted JSON types). ``sha256`` may be null only when unverified; ``size`` may be null
+#: when unverified or when only the digest is published (the download is then capped, see zoo.weights.download).
 FIELDS: dict[str, tuple[bool, tuple[type, ...]]] = {
     "source": (True, (str,)),
     "sha256": (True, (str, type(None))),
@@ -58,6 +68,7 @@ FIELDS: dict[str, tuple[bool, tuple[type, ...]]] = {
     "allow_pickle": (False, (bool,)),
     "unverified": (False, (bool,)),
     "notes": (False, (str,)),
+    "shared_with": (False, (dict,)),
 }
 
 
@@ -71,14 +82,15 @@ class WeightsEntry:
         tag (str): Tag part, e.g. ``voc``.
         source (Source): Parsed source.
         sha256 (str | None): Full lowercase hex digest; None only for unverified entries.
-        size (int | None): Size in bytes; None only for unverified entries.
+        size (int | None): Size in bytes; None when unverified or not published (the digest still pins it).
         format (str): ``safetensors`` or ``pt``.
         layout (str): Key layout, selects the converter.
-        coverage (str): ``model`` (whole network) or ``backbone``.
+        coverage (str): What the file fills in ``model`` (one of :data:`COVERAGES`).
         license (str): License of the weights.
         default (bool): Whether this is the model's ``DEFAULT`` weights.
         allow_pickle (bool): Whether the publisher vouches for loading this ``.pt`` with weights_only.
         unverified (bool): No pinned digest/size: refused unless the caller allows unverified weights.
+        shared_with (Mapping[str, str]): Other models this file serves, with what it covers in each.
         manifest (Path | None): File the entry came from.
         meta (dict): The remaining descriptive fields (dataset, metrics, input_size, mean, std, nc,
             names, paper, url, notes).
@@ -97,8 +109,22 @@ class WeightsEntry:
     default: bool = False
     allow_pickle: bool = False
     unverified: bool = False
+    shared_with: Mapping[str, str] = field(default_factory=dict)
     manifest: Path | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Every model this file serves: the entry's own first, then ``shared_with``."""
+        return (self.model, *self.shared_with)
+
+    def names(self) -> tuple[str, ...]:
+        """Every name the entry answers to: ``<model>.<tag>`` for each model it serves."""
+        return tuple(f"{m}.{self.tag}" for m in self.models)
+
+    def coverage_for(self, model_name: str | None) -> str:
+        """What the file covers in ``model_name`` (the entry's own coverage for a model it does not list)."""
+        return self.shared_with.get(model_name, self.coverage) if model_name else self.coverage
 
     @property
     def nc(self) -> int | None:
@@ -124,6 +150,8 @@ class WeightsEntry:
         for flag in ("default", "allow_pickle", "unverified"):
             if getattr(self, flag):
                 out[flag] = True
+        if self.shared_with:
+            out["shared_with"] = dict(self.shared_with)
         return out
 
 
@@ -139,6 +167,8 @@ class Manifest:
         """
         self.entries: dict[str, WeightsEntry] = dict(entries)
         self.paths = paths
+        # '<shared model>.<tag>' -> entry: the other names of files that serve several models
+        self.aliases: dict[str, WeightsEntry] = {n: e for e in self.entries.values() for n in e.names()[1:]}
 
     def __iter__(self) -> Iterator[WeightsEntry]:
         return iter(self.entries.values())
@@ -147,7 +177,7 @@ class Manifest:
         return len(self.entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.entries
+        return name in self.entries or name in self.aliases
 
     def get(self, name: str) -> WeightsEntry:
         """Return the entry called ``name``.
@@ -162,10 +192,10 @@ class Manifest:
             UnknownWeightsError: If there is none; the message lists close names.
         """
         try:
-            return self.entries[name]
+            return self.entries[name] if name in self.entries else self.aliases[name]
         except KeyError:
             # difflib is quadratic in the name's length: no suggestions for an absurdly long one
-            close = difflib.get_close_matches(name, list(self.entries), n=5, cutoff=0.5) if len(name) <= 200 else []
+            close = difflib.get_close_matches(name, [*self.entries, *self.aliases], n=5, cutoff=0.5) if len(name) <= 200 else []
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
             raise UnknownWeightsError(
                 f"no weights named {short(name)} in {', '.join(map(short_path, self.paths)) or 'the manifest'}.{hint} "
@@ -181,7 +211,7 @@ class Manifest:
         Returns:
             (list[WeightsEntry]): Entries, possibly empty.
         """
-        found = [e for e in self.entries.values() if e.model == model_name]
+        found = [e for e in self.entries.values() if model_name in e.models]
         return sorted(found, key=lambda e: (not e.default, e.tag))
 
     def default_for(self, model_name: str) -> WeightsEntry | None:
@@ -193,7 +223,33 @@ class Manifest:
         Returns:
             (WeightsEntry | None): The default entry.
         """
-        return next((e for e in self.entries.values() if e.model == model_name and e.default), None)
+        return next((e for e in self.entries.values() if model_name in e.models and e.default), None)
+
+    def coverage(self, model_name: str) -> str | None:
+        """What the model's weights cover: its ``DEFAULT`` entry's coverage, else the widest of its verified entries.
+
+        Args:
+            model_name (str): e.g. ``unet-l``.
+
+        Returns:
+            (str | None): One of :data:`COVERAGES`, or None when no verified entry serves the model.
+        """
+        default = self.default_for(model_name)
+        if default is not None and not default.unverified:
+            return default.coverage_for(model_name)
+        found = {e.coverage_for(model_name) for e in self.for_model(model_name) if not e.unverified}
+        return next((c for c in COVERAGES[::-1] if c in found), None) if "model" not in found else "model"
+
+    def models_with_weights(self, *, verified: bool = True) -> set[str]:
+        """Models served by at least one entry (by default only entries with a pinned digest).
+
+        Args:
+            verified (bool): Count only entries that are not marked ``unverified``.
+
+        Returns:
+            (set[str]): Model names.
+        """
+        return {m for e in self.entries.values() if not (verified and e.unverified) for m in e.models}
 
 
 
@@ -245,15 +301,29 @@ def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, Weigh
     defaults: dict[str, str] = {}
     for name, raw in weights.items():
         entry = validate_entry(name, raw, path=path)
-        if entry.default:
-            if entry.model in defaults:
+        for model in entry.models if entry.default else ():
+            if model in defaults:
                 raise ManifestError(
-                    f"{where}: entries {defaults[entry.model]!r} and {name!r} are both the default for "
-                    f"model {entry.model!r}; mark only one with \"default\": true"
+                    f"{where}: entries {defaults[model]!r} and {name!r} are both the default for "
+                    f"model {model!r}; mark only one with \"default\": true"
                 )
-            defaults[entry.model] = name
+            defaults[model] = name
         entries[name] = entry
+    _check_unique_names(entries.values(), where)
     return entries
+
+
+def _check_unique_names(entries, where: str) -> None:
+    """Every name an entry answers to (its own and its ``shared_with`` ones) means one file only."""
+    owner: dict[str, str] = {}
+    for entry in entries:
+        for name in entry.names():
+            if name in owner:
+                raise ManifestError(
+                    f"{where}: {name!r} names both {owner[name]!r} and {entry.name!r} (through 'shared_with'); "
+                    "a name must always mean the same bytes: change a tag"
+                )
+            owner[name] = entry.name
 
 
 def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsEntry:
@@ -302,7 +372,8 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         raise ManifestError(
             f"{where}: malformed sha256 {short(sha256)}: expected 64 lowercase hex characters (the full digest)"
         )
-    if size is None and not unverified:
+    # a null size is fine when the digest is pinned: the digest alone decides, and downloads are capped
+    if size is None and sha256 is None and not unverified:
         raise ManifestError(f"{where}: 'size' is null; give the size in bytes, or mark the entry \"unverified\": true")
     if size is not None and size <= 0:
         raise ManifestError(f"{where}: 'size' must be a positive number of bytes, got {size}")
@@ -312,6 +383,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
     if raw["format"] == "safetensors" and raw.get("allow_pickle"):
         raise ManifestError(f"{where}: 'allow_pickle' makes no sense for a safetensors file; remove it")
     _check_meta(where, raw)
+    shared_with = _check_shared_with(where, model, raw.get("shared_with", {}))
     source = parse_source(raw["source"], base_dir=path.parent if path else None, where=where)
     expected_ext = ".safetensors" if raw["format"] == "safetensors" else (".pt", ".pth", ".bin")
     if not source.filename.endswith(expected_ext):
@@ -320,7 +392,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
             f"extension must match the format"
         )
     meta_keys = set(FIELDS) - {"source", "sha256", "size", "format", "layout", "coverage", "license",
-                               "default", "allow_pickle", "unverified"}
+                               "default", "allow_pickle", "unverified", "shared_with"}
     return WeightsEntry(
         name=name,
         model=model,
@@ -335,9 +407,23 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         default=raw.get("default", False),
         allow_pickle=raw.get("allow_pickle", False),
         unverified=unverified,
+        shared_with=shared_with,
         manifest=path,
         meta={k: raw[k] for k in sorted(meta_keys) if k in raw},
     )
+
+
+def _check_shared_with(where: str, model: str, shared: dict[str, Any]) -> dict[str, str]:
+    """Check ``shared_with``: other model names, each mapped to one of :data:`COVERAGES`."""
+    from zoo.weights.names import MODEL_RE
+
+    for other, coverage in shared.items():
+        if not MODEL_RE.match(other) or other == model:
+            raise ManifestError(f"{where}: shared_with key {short(other)} must be another model name "
+                                f"(lowercase words joined by hyphens, not {model!r} itself)")
+        if coverage not in COVERAGES:
+            raise ManifestError(f"{where}: shared_with[{other!r}] {short(coverage)} is not one of {', '.join(COVERAGES)}")
+    return dict(shared)
 
 
 def _check_meta(where: str, raw: dict[str, Any]) -> None:
@@ -417,16 +503,18 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
     merged: dict[str, WeightsEntry] = {}
     for p in paths:
         for name, entry in read_manifest_file(p).items():
-            if name in merged:
-                raise ManifestError(
-                    f"weights {name!r} is defined in both {merged[name].manifest} and {p}; rename one "
-                    "(names are unique so that a pinned name always means the same bytes)"
-                )
-            if entry.default:
-                other = next((e for e in merged.values() if e.model == entry.model and e.default), None)
+            taken = {n: e for e in merged.values() for n in e.names()}
+            for alias in entry.names():
+                if alias in taken:
+                    raise ManifestError(
+                        f"weights {alias!r} is defined in both {taken[alias].manifest} and {p}; rename one "
+                        "(names are unique so that a pinned name always means the same bytes)"
+                    )
+            for model in entry.models if entry.default else ():
+                other = next((e for e in merged.values() if model in e.models and e.default), None)
                 if other is not None:
                     raise ManifestError(
-                        f"model {entry.model!r} has two defaults: {other.name!r} in {other.manifest} and "
+                        f"model {model!r} has two defaults: {other.name!r} in {other.manifest} and "
                         f"{name!r} in {p}; drop \"default\" from one"
                     )
             merged[name] = entry

@@ -16,6 +16,7 @@ from zoo.weights.cache import cache_dir, cached_path, check_file, ensure_inside,
 from zoo.weights.download import DEFAULT_RETRY, RetryPolicy, download
 from zoo.weights.errors import ChecksumError, UnverifiedWeightsError, WeightsError, WeightsNotCachedError
 from zoo.weights.manifest import WeightsEntry
+from zoo.weights.mirror import ENV, mirror
 from zoo.weights.quoting import short_path
 from zoo.weights.names import SHA256_RE, check_filename
 from zoo.weights.safe_files import write_atomic
@@ -97,6 +98,14 @@ def source_path(source: Source, *, sha256: str | None, size: int | None, name: s
             raise WeightsError(f"{name}: local weights file {short_path(path)} does not exist")
         check_file(path, sha256=sha256, size=size, what=name)
         return path
+    mirrored = mirror()
+    if mirrored is not None and sha256 is None:
+        raise UnverifiedWeightsError(
+            f"{name}: {source.raw} has no pinned sha256, so it cannot be taken from the mirror {ENV} names (a "
+            f"mirror is addressed by digest). Pin the digest in a manifest, or unset {ENV}"
+        )
+    if mirrored is not None and mirrored.folder is not None:
+        return _mirror_file(mirrored.locate(sha256, source.filename), sha256=sha256, size=size, name=name)
     root = cache_dir()
     if sha256 is None:
         return _unpinned_path(source, name=name, root=root, progress=progress, retry=retry, offline=offline)
@@ -121,8 +130,24 @@ def source_path(source: Source, *, sha256: str | None, size: int | None, name: s
             f"(ZOO_OFFLINE/YOLO_OFFLINE). Fetch it while online with `zoo weights fetch {name}`, "
             "or point ZOO_CACHE_DIR at a cache that has it"
         )
-    path, _ = download(source.download_url(), dest, sha256=sha256, size=size, name=name,
-                       headers=source.auth_headers(), progress=progress, retry=retry)
+    if mirrored is not None:  # an HTTP mirror: same verified download, another address, no Hub token sent
+        url, headers = mirrored.locate(sha256, source.filename), {}
+    else:
+        url, headers = source.download_url(), source.auth_headers()
+    path, _ = download(url, dest, sha256=sha256, size=size, name=name, headers=headers, progress=progress,
+                       retry=retry)
+    return path
+
+
+def _mirror_file(path: Path, *, sha256: str, size: int | None, name: str) -> Path:
+    """A file in a folder mirror, checked in place (a bad one is reported, never deleted: the mirror is not ours)."""
+    if not is_file(path):
+        raise WeightsNotCachedError(
+            f"{name}: {short_path(path)} is not in the mirror {ENV} names (layout <mirror>/<sha256>/<file name>). "
+            f"Copy it there from a machine that has it (`zoo weights fetch {name}` puts it in the cache, whose "
+            "folders have the same layout), or unset the variable"
+        )
+    check_file(path, sha256=sha256, size=size, what=f"{name} (mirror {ENV})")
     return path
 
 
