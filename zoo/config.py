@@ -504,7 +504,7 @@ def _validate_options(d: dict, source: str, lim: Limits) -> None:
         task = d["task"]
         if not isinstance(task, str) or TASK_ALIASES.get(task.lower(), task.lower()) not in TASKS:
             raise ModelConfigError(
-                f"{source}: task {short_repr(task, 60)} is not one of zoo's tasks ({', '.join(TASKS)}; 'segment' = semantic)"
+                f"{source}: task {short_repr(task, 60)} is not one of zoo's tasks ({', '.join(TASKS)}; aliases in zoo.tasks)"
             )
     for module in _declared_modules(d, source):
         if MODULES.module_allowed(module) is None:

@@ -8,7 +8,6 @@ Ultralytics would otherwise relaunch its own command line and lose zoo's classes
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -135,20 +134,13 @@ class ZooModel(Model):
     def _load_published(self, path: Path, task: str | None) -> None:
         """Rebuild a model from the YAML in a zoo-published safetensors file and load its tensors."""
         from zoo.weights import load_weights
-        from zoo.weights.io import read_safetensors_metadata
+        from zoo.weights.published import read_published
 
-        meta = read_safetensors_metadata(path)
-        if meta.get("layout") != "zoo" or "yaml" not in meta:
-            raise ValueError(
-                f"{path}: not a zoo-published file (no zoo layout and YAML in its metadata); load it into a model "
-                "instead: zoo.load('<model name>', weights=path)"
-            )
-        d = json.loads(meta["yaml"])
-        self._new(d, task=task)
-        names = json.loads(meta.get("names") or "null")
-        if names:
-            self.model.names = dict(enumerate(names))
-        self.load_report = load_weights(self.model, path, model_name=d.get("zoo_model"))
+        published = read_published(path)  # typed errors for a file that is not, or not validly, zoo-published
+        self._new(published.yaml, task=task)
+        if published.names:
+            self.model.names = dict(enumerate(published.names))
+        self.load_report = load_weights(self.model, path, model_name=published.yaml.get("zoo_model"))
         self.ckpt = {"weights": str(path)}  # train() then starts from these weights
         self.ckpt_path = str(path)
 
