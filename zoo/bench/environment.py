@@ -10,7 +10,10 @@ from importlib import metadata
 
 __all__ = ["environment"]
 
-_PACKAGES = ("zoo", "ultralytics", "torch", "torchvision", "timm", "segmentation-models-pytorch", "numpy")
+_PACKAGES = (
+    "zoo-for-ultralytics", "ultralytics", "torch", "torchvision", "timm", "segmentation-models-pytorch", "numpy",
+    "onnxruntime", "openvino",
+)
 
 
 def _cpu_name() -> str:
