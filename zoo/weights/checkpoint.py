@@ -8,8 +8,8 @@ line, ``zoo.weights``) goes through :func:`read_checkpoint`. By default it unpic
 * ``nn.Module`` classes defined in the packages zoo runs on anyway: ``torch.nn``, ``ultralytics.nn``,
   ``zoo`` (its architectures included), ``timm`` and ``torchvision`` models/ops;
 * the few data classes an Ultralytics or zoo checkpoint holds (its argument namespace, numpy dtypes
-  and scalars, paths, loss objects, timm's feature table) and a ``getattr`` that only returns a
-  module's ``forward``;
+  and scalars, paths, loss objects, timm's feature table, a classifier's torchvision transforms) and a
+  ``getattr`` that only returns a module's ``forward``;
 * a user's blocks: ``nn.Module`` classes of a module that is **already imported** and registers
   blocks with zoo (import it yourself, pass ``modules=[...]``, or ship it through the ``zoo.modules``
   entry point). A module that a file names is never imported because the file names it, and never
@@ -45,6 +45,9 @@ TRUSTED_PACKAGES = ("torch.nn.modules.", "ultralytics.nn.", "zoo.", "timm.layers
 _LOSS_MODULES = ("ultralytics.utils.loss", "ultralytics.utils.tal")
 # Plain data that timm's feature extractors (zoo's encoders) keep on the module: a feature table and an enum.
 _TIMM_DATA = ("timm.models._features.FeatureInfo", "timm.layers.format.Format")
+# A classifier Ultralytics trained keeps its preprocessing on the model (``model.transforms``): torchvision's
+# transform classes (plain data and tensor ops) and their interpolation enum. A ``Lambda``'s function stays refused.
+_TRANSFORMS = ("torchvision.transforms.transforms", "torchvision.transforms.functional.InterpolationMode")
 _LOCK = threading.Lock()  # torch's allow-list is process-wide: one zoo load at a time owns it
 
 
@@ -174,7 +177,7 @@ def _data_global(name: str) -> Any:
             obj = getattr(np.dtypes, attr, None)
             return obj if isinstance(obj, type) and issubclass(obj, np.dtype) else None
         return None
-    if module in _LOSS_MODULES or name in _TIMM_DATA:
+    if module in _LOSS_MODULES or name in _TIMM_DATA or module == _TRANSFORMS[0] or name == _TRANSFORMS[1]:
         obj = getattr(importlib.import_module(module), attr, None)
         return obj if isinstance(obj, type) and obj.__module__ == module else None
     return None
