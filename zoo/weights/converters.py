@@ -6,11 +6,14 @@ It renames (and if needed reshapes) keys; it never loads anything itself. It may
 
 Lookup for ``(layout, model_name)``, first hit wins:
 
-1. the architecture's metadata: ``zoo.catalog.get_architecture(model_name).converters[layout]``,
+1. the model's own YAML ``converters:`` (``model.yaml``), so that a copy of an architecture's YAML keeps its
+   converters; its module is imported only under the registry's trust rule (zoo's own, already imported,
+   ``allow_modules`` or an entry point), as a YAML's ``modules:`` is;
+2. the architecture's metadata: ``zoo.catalog.get_architecture(model_name).converters[layout]``,
    a ``"pkg.module:function"`` string imported on demand (importing the module also runs any
    ``@register_converter`` in it);
-2. a converter registered for ``(layout, arch)``;
-3. the generic converter registered for ``(layout, None)``.
+3. a converter registered for ``(layout, arch)``;
+4. the generic converter registered for ``(layout, None)``.
 
 Registering the same ``(layout, arch)`` twice is an error unless ``force=True``.
 """
@@ -61,20 +64,25 @@ def register_converter(layout: str, arch: str | None = None, *, force: bool = Fa
     return decorator
 
 
-def get_converter(layout: str, *, model_name: str | None = None, arch: str | None = None) -> ConverterFn:
+def get_converter(layout: str, *, model_name: str | None = None, arch: str | None = None,
+                  own: Mapping[str, str] | None = None) -> ConverterFn:
     """Find the converter for a layout and model (see the module docstring for the order).
 
     Args:
         layout (str): Checkpoint key layout.
         model_name (str | None): zoo model name (``deeplabv3p-s``), used to ask the catalog.
         arch (str | None): Architecture name, if known without the catalog.
+        own (Mapping[str, str] | None): The model YAML's own ``converters:`` (layout → ``"module:function"``).
 
     Returns:
         (Callable): Converter.
 
     Raises:
         WeightsError: If none fits; the message lists the registered ones.
+        ModuleNotAllowedError: The model YAML's converter lives in a module zoo may not import for a file.
     """
+    if own and own.get(layout):
+        return _import_spec(own[layout], trust_rule=True)
     info = _architecture(model_name)
     if info is not None:
         arch = arch or getattr(info, "arch", None)
@@ -106,10 +114,15 @@ def _architecture(model_name: str | None):
         return None
 
 
-def _import_spec(spec: str) -> ConverterFn:
-    module, _, attr = spec.partition(":")
+def _import_spec(spec: str, *, trust_rule: bool = False) -> ConverterFn:
+    """Import ``"module:function"``; with ``trust_rule`` (a spec read from a user's file) only an allowed module."""
+    module, _, attr = str(spec).partition(":")
     if not module or not attr:
         raise WeightsError(f"bad converter reference {spec!r}: expected 'package.module:function'")
+    if trust_rule:  # no file makes code run (design rule 7): the registry decides, before any import
+        from zoo.registry import MODULES
+
+        MODULES.import_trusted(module, source=f"converters: {spec}")
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as e:
@@ -170,8 +183,6 @@ def torchvision_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str 
             key = key.removeprefix(w)
         clean[key] = value
     own = model.state_dict()
-    if prefix is None and all(k in own for k in clean):
-        return clean
     foreign = [k for k in clean if not _TV_RESNET_KEY.match(k)]
     if foreign:
         raise WeightsError(

@@ -58,7 +58,9 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
         prefix = getattr(info, "backbone_prefix", None) if info is not None else None
         if prefix is not None:
             options["prefix"] = prefix
-    conv = converter or get_converter(layout, model_name=model_name)
+    own = getattr(model, "yaml", None)  # the built YAML's own converters: count (a user's copy of a family's YAML)
+    own = own.get("converters") if isinstance(own, dict) else None
+    conv = converter or get_converter(layout, model_name=model_name, own=own if isinstance(own, dict) else None)
     report = load_into(model, state_dict, converter=lambda sd, m: _with_coverage_note(
                            call_converter(conv, sd, m, **options), coverage, model_name),
                        strict=strict, source=ref.label, coverage="model" if coverage == "model" else "backbone")
