@@ -183,6 +183,8 @@ def torchvision_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str 
             key = key.removeprefix(w)
         clean[key] = value
     own = model.state_dict()
+    if prefix is None and all(k in own for k in clean):
+        return clean
     foreign = [k for k in clean if not _TV_RESNET_KEY.match(k)]
     if foreign:
         raise WeightsError(
