@@ -199,7 +199,7 @@ def weights_entries(name: str) -> list[dict]:
     return [
         {
             "name": f"{name}.{e.tag}",
-            "default": e.default,
+            "default": name in e.default_models,
             "coverage": COVERAGE_LABELS[e.coverage_for(name)],
             "dataset": e.meta.get("dataset", ""),
             "metrics": dict(e.meta.get("metrics", {})),

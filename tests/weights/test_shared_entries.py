@@ -25,6 +25,19 @@ def test_shared_entry_answers_for_every_model_it_serves(write_manifest):
     assert e.to_json()["shared_with"] == SHARED["shared_with"]  # round-trips (mirrors and publish rewrite entries)
 
 
+def test_default_list_is_the_default_of_the_listed_models_only(write_manifest, monkeypatch):
+    """A stock model takes a shared file by name; a team manifest can still give it a DEFAULT of its own."""
+    shared = {**SHARED, "default": ["det-m"]}
+    main = write_manifest({"net-m.in1k": shared}, name="a.json")
+    monkeypatch.setenv("ZOO_MANIFEST", str(write_manifest({"net-m.team": entry("https://x.org/t.safetensors", b"t",
+                                                                                default=True)}, name="b.json")))
+    m = load_manifest(main)
+    assert m.default_for("det-m").name == "net-m.in1k" and m.default_for("net-l") is None
+    assert m.default_for("net-m").name == "net-m.team"
+    assert [e.name for e in m.for_model("net-m")] == ["net-m.team", "net-m.in1k"]  # the model's DEFAULT first
+    assert m.get("net-m.in1k").to_json()["default"] == ["det-m"]
+
+
 @pytest.mark.parametrize(
     "entries, match",
     [
@@ -35,8 +48,9 @@ def test_shared_entry_answers_for_every_model_it_serves(write_manifest):
         ({"net-m.in1k": {**SHARED, "shared_with": {"net-m": "encoder"}}}, r"not 'net-m' itself"),
         ({"net-m.in1k": {**SHARED, "shared_with": {"Net_L": "encoder"}}}, r"shared_with key 'Net_L'"),
         ({"net-m.in1k": {**SHARED, "shared_with": {"net-l": "decoder"}}}, r"shared_with\['net-l'\] 'decoder' is not one"),
+        ({"net-m.in1k": {**SHARED, "default": ["net-x"]}}, r"'default' lists \['net-x'\]; list models the entry serves"),
     ],
-    ids=["alias-collides", "two-defaults", "self", "bad-model-name", "bad-coverage"],
+    ids=["alias-collides", "two-defaults", "self", "bad-model-name", "bad-coverage", "default-of-a-stranger"],
 )
 def test_bad_sharing_is_refused(write_manifest, entries, match):
     with pytest.raises(ManifestError, match=match):

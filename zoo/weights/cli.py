@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             m = load_manifest()
             entries = m.for_model(args.model) if args.model else sorted(m, key=lambda e: e.name)
             for e in entries:
-                flags = " ".join(f for f, on in (("default", e.default), ("unverified", e.unverified)) if on)
+                is_default = args.model in e.default_models if args.model else e.default
+                flags = " ".join(f for f, on in (("default", is_default), ("unverified", e.unverified)) if on)
                 # a shared file is listed under the asked model's name, with what it covers there
                 name = f"{args.model}.{e.tag}" if args.model else e.name
                 also = f" (also {', '.join(e.shared_with)})" if e.shared_with and not args.model else ""

@@ -8,8 +8,9 @@ File layout (``weights_manifest.json`` at the repository root)::
 
 One file may serve several models: ``shared_with`` maps each other model to the part of it the file covers,
 e.g. ImageNet ResNet-50 for ``deeplabv3p-m`` (its entry) and ``{"unet-l": "encoder"}``. The entry then also
-answers to ``unet-l.<tag>``; ``default`` holds for every model it serves. No entry is duplicated, so one digest
-pins one file.
+answers to ``unet-l.<tag>``. ``"default": true`` makes it the ``DEFAULT`` of every model it serves; a list of
+model names (``"default": ["sharedhead-n"]``) only of those, so that a stock model can take a file by name while a
+team keeps its own ``DEFAULT`` for it. No entry is duplicated, so one digest pins one file.
 
 Extra manifests (a team's own weights) are listed in ``ZOO_MANIFEST`` (``os.pathsep``-separated
 paths); their entries join the shipped ones. A name defined twice, in one file or across files,
@@ -64,7 +65,7 @@ FIELDS: dict[str, tuple[bool, tuple[type, ...]]] = {
     "names": (False, (list, dict)),
     "paper": (False, (str,)),
     "url": (False, (str,)),
-    "default": (False, (bool,)),
+    "default": (False, (bool, list)),
     "allow_pickle": (False, (bool,)),
     "unverified": (False, (bool,)),
     "notes": (False, (str,)),
@@ -87,10 +88,11 @@ class WeightsEntry:
         layout (str): Key layout, selects the converter.
         coverage (str): What the file fills in ``model`` (one of :data:`COVERAGES`).
         license (str): License of the weights.
-        default (bool): Whether this is the model's ``DEFAULT`` weights.
+        default (bool): Whether this is the ``DEFAULT`` weights of at least one model (see ``default_models``).
         allow_pickle (bool): Whether the publisher vouches for loading this ``.pt`` with weights_only.
         unverified (bool): No pinned digest/size: refused unless the caller allows unverified weights.
         shared_with (Mapping[str, str]): Other models this file serves, with what it covers in each.
+        default_models (tuple[str, ...]): The models whose ``DEFAULT`` this entry is.
         manifest (Path | None): File the entry came from.
         meta (dict): The remaining descriptive fields (dataset, metrics, input_size, mean, std, nc,
             names, paper, url, notes).
@@ -110,6 +112,7 @@ class WeightsEntry:
     allow_pickle: bool = False
     unverified: bool = False
     shared_with: Mapping[str, str] = field(default_factory=dict)
+    default_models: tuple[str, ...] = ()
     manifest: Path | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
 
@@ -150,6 +153,8 @@ class WeightsEntry:
         for flag in ("default", "allow_pickle", "unverified"):
             if getattr(self, flag):
                 out[flag] = True
+        if self.default and set(self.default_models) != set(self.models):
+            out["default"] = list(self.default_models)
         if self.shared_with:
             out["shared_with"] = dict(self.shared_with)
         return out
@@ -212,7 +217,7 @@ class Manifest:
             (list[WeightsEntry]): Entries, possibly empty.
         """
         found = [e for e in self.entries.values() if model_name in e.models]
-        return sorted(found, key=lambda e: (not e.default, e.tag))
+        return sorted(found, key=lambda e: (model_name not in e.default_models, e.tag))
 
     def default_for(self, model_name: str) -> WeightsEntry | None:
         """Return the model's ``DEFAULT`` entry, or None if it has none.
@@ -223,7 +228,7 @@ class Manifest:
         Returns:
             (WeightsEntry | None): The default entry.
         """
-        return next((e for e in self.entries.values() if model_name in e.models and e.default), None)
+        return next((e for e in self.entries.values() if model_name in e.default_models), None)
 
     def coverage(self, model_name: str) -> str | None:
         """What the model's weights cover: its ``DEFAULT`` entry's coverage, else the widest of its verified entries.
@@ -301,7 +306,7 @@ def validate_manifest(data: Any, *, path: Path | None = None) -> dict[str, Weigh
     defaults: dict[str, str] = {}
     for name, raw in weights.items():
         entry = validate_entry(name, raw, path=path)
-        for model in entry.models if entry.default else ():
+        for model in entry.default_models:
             if model in defaults:
                 raise ManifestError(
                     f"{where}: entries {defaults[model]!r} and {name!r} are both the default for "
@@ -384,6 +389,7 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         raise ManifestError(f"{where}: 'allow_pickle' makes no sense for a safetensors file; remove it")
     _check_meta(where, raw)
     shared_with = _check_shared_with(where, model, raw.get("shared_with", {}))
+    default_models = _check_default(where, (model, *shared_with), raw.get("default", False))
     source = parse_source(raw["source"], base_dir=path.parent if path else None, where=where)
     expected_ext = ".safetensors" if raw["format"] == "safetensors" else (".pt", ".pth", ".bin")
     if not source.filename.endswith(expected_ext):
@@ -404,7 +410,8 @@ def validate_entry(name: Any, raw: Any, *, path: Path | None = None) -> WeightsE
         layout=raw["layout"],
         coverage=raw["coverage"],
         license=raw["license"],
-        default=raw.get("default", False),
+        default=bool(default_models),
+        default_models=default_models,
         allow_pickle=raw.get("allow_pickle", False),
         unverified=unverified,
         shared_with=shared_with,
@@ -424,6 +431,17 @@ def _check_shared_with(where: str, model: str, shared: dict[str, Any]) -> dict[s
         if coverage not in COVERAGES:
             raise ManifestError(f"{where}: shared_with[{other!r}] {short(coverage)} is not one of {', '.join(COVERAGES)}")
     return dict(shared)
+
+
+def _check_default(where: str, models: tuple[str, ...], default: bool | list) -> tuple[str, ...]:
+    """The models whose DEFAULT an entry is: all it serves for ``true``, the listed ones for a list."""
+    if isinstance(default, bool):
+        return models if default else ()
+    stray = [m for m in default if m not in models]
+    if stray or not default:
+        raise ManifestError(f"{where}: 'default' lists {short(stray or default)}; list models the entry serves "
+                            f"({', '.join(models)}), or use true for all of them")
+    return tuple(dict.fromkeys(default))
 
 
 def _check_meta(where: str, raw: dict[str, Any]) -> None:
@@ -510,8 +528,8 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
                         f"weights {alias!r} is defined in both {taken[alias].manifest} and {p}; rename one "
                         "(names are unique so that a pinned name always means the same bytes)"
                     )
-            for model in entry.models if entry.default else ():
-                other = next((e for e in merged.values() if model in e.models and e.default), None)
+            for model in entry.default_models:
+                other = next((e for e in merged.values() if model in e.default_models), None)
                 if other is not None:
                     raise ManifestError(
                         f"model {model!r} has two defaults: {other.name!r} in {other.manifest} and "
