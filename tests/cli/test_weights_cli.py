@@ -29,8 +29,10 @@ def test_publish_then_verify(tmp_path):
     assert "sha256" in out.stderr
 
 
-def test_publish_checkpoint_needs_trust(tmp_path, capsys):
+def test_publish_from_a_damaged_checkpoint_names_it(tmp_path, capsys):
+    """A .pt is read by the restricted reader (a payload is refused: tests/engine/test_checkpoint_safety.py)."""
     fake = tmp_path / "best.pt"
     fake.write_bytes(b"not really a checkpoint")
     assert main(["weights", "publish", f"model={fake}", "name=yolo26n.x", f"out_dir={tmp_path}"]) == 1
-    assert "add 'trusted'" in capsys.readouterr().err
+    assert f"{fake}: not a torch.save checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "yolo26n.x.safetensors").exists()
