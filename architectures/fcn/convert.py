@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zoo.weights.converters import rename_prefixes
+
 __all__ = ["from_torchvision", "PREFIXES"]
 
 PREFIXES = (  # (torchvision prefix, zoo prefix)
@@ -39,14 +41,4 @@ def from_torchvision(state_dict: dict[str, Any], model: Any = None) -> dict[str,
     Raises:
         ValueError: For keys outside torchvision's FCN layout, listed.
     """
-    out, unknown = {}, []
-    for key, value in state_dict.items():
-        new = next((zoo + key[len(tv) :] for tv, zoo in PREFIXES if key.startswith(tv)), None)
-        if new is None:
-            unknown.append(key)
-        else:
-            out[new] = value
-    if unknown:
-        more = " ..." if len(unknown) > 8 else ""
-        raise ValueError(f"keys outside torchvision's FCN layout: {unknown[:8]}{more}")
-    return out
+    return rename_prefixes(state_dict, PREFIXES, "torchvision's FCN")

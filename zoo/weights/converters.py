@@ -232,6 +232,36 @@ def timm_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str | None 
     return out
 
 
+def rename_prefixes(state_dict: Mapping[str, Any], prefixes: tuple[tuple[str, str], ...], layout: str) -> dict[str, Any]:
+    """Rename keys by their leading prefix (``(source prefix, zoo prefix)`` pairs), refusing any other key.
+
+    The shared body of the architecture converters whose layout differs from zoo's by prefixes alone
+    (torchvision's segmentation models).
+
+    Args:
+        state_dict (Mapping[str, torch.Tensor]): The upstream state dict.
+        prefixes (tuple[tuple[str, str], ...]): The first matching pair renames a key.
+        layout (str): The upstream layout's name, for the error (``"torchvision's FCN"``).
+
+    Returns:
+        (dict[str, torch.Tensor]): The same tensors under zoo's keys.
+
+    Raises:
+        ValueError: For keys no prefix matches, listed (the first eight).
+    """
+    out, unknown = {}, []
+    for key, value in state_dict.items():
+        new = next((zoo + key[len(src) :] for src, zoo in prefixes if key.startswith(src)), None)
+        if new is None:
+            unknown.append(key)
+        else:
+            out[new] = value
+    if unknown:
+        more = " ..." if len(unknown) > 8 else ""
+        raise ValueError(f"keys outside {layout} layout: {unknown[:8]}{more}")
+    return out
+
+
 def infer_prefix(source: Mapping[str, Any], target: Mapping[str, Any]) -> str:
     """Return the prefix ``p`` maximising the number of source keys ``k`` with ``p + k`` in target.
 
