@@ -95,6 +95,8 @@ def assert_entry_reproduces_torchvision(entry_name: str, tmp_path: Path, sizes=S
     report = model.load_report
     assert not report.missing and not report.unexpected and not report.mismatched, str(report)
     assert len(report.loaded) == len(tv_model.state_dict())
+    categories = tv_weights(name).meta["categories"]  # the trained head predicts 'person', 'bus'... not ids
+    assert list(model.model.names.values()) == categories and model.names[15] == "person"
     net = model.model.float().eval()
     assert sum(p.numel() for p in net.parameters()) == tv_weights(name).meta["num_params"]
     for size in sizes:  # batch 1: a dilated ResNet-101 is costly on CPU even at 64 px

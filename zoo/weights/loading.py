@@ -66,7 +66,20 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
                        strict=strict, source=ref.label, coverage="model" if coverage == "model" else "backbone")
     if report.mismatched:
         _log_head_reinit(model, entry, report)
+    elif entry is not None and coverage == "model":
+        _adopt_class_names(model, entry.meta.get("names"))
     return report
+
+
+def _adopt_class_names(model: Any, names: Any) -> None:
+    """Give the model the entry's class names when its head was loaded whole (same number of classes).
+
+    Without them a model with trained weights predicts ids ("15") where the file knows names ("person").
+    """
+    if isinstance(names, dict):
+        names = [names[k] for k in sorted(names, key=int)]
+    if names and len(names) == len(getattr(model, "names", None) or ()):
+        model.names = dict(enumerate(str(n) for n in names))
 
 
 def _with_coverage_note(converted: Any, coverage: str, model_name: str | None) -> Any:
