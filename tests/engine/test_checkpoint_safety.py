@@ -201,3 +201,15 @@ def test_user_block_module_is_never_imported_by_the_file(block_checkpoint, monke
     model = zoo.load(ckpt, modules=["user_scale_blocks"]).model  # the user's explicit choice
     assert marker.exists() and type(model.model[1]).__name__ == "Scale"
     zoo.registry.MODULES.unregister("Scale")
+
+
+def test_a_classifiers_transforms_load_but_other_transforms_do_not(tmp_path):
+    """Ultralytics keeps a trained classifier's preprocessing on the model: those transforms, by name, and no more."""
+    import torchvision.transforms as T
+    from ultralytics.data.augment import classify_transforms
+
+    torch.save({"model": torch.nn.Identity(), "transforms": classify_transforms(64)}, tmp_path / "cls.pt")
+    assert isinstance(read_checkpoint(tmp_path / "cls.pt")["transforms"], T.Compose)
+    torch.save({"model": torch.nn.Identity(), "transforms": T.Compose([T.Lambda(print)])}, tmp_path / "lambda.pt")
+    with pytest.raises(UnsafeCheckpointError, match=r"lambda\.pt: names .*torchvision\.transforms\.transforms\.Lambda"):
+        read_checkpoint(tmp_path / "lambda.pt")

@@ -45,9 +45,11 @@ TRUSTED_PACKAGES = ("torch.nn.modules.", "ultralytics.nn.", "zoo.", "timm.layers
 _LOSS_MODULES = ("ultralytics.utils.loss", "ultralytics.utils.tal")
 # Plain data that timm's feature extractors (zoo's encoders) keep on the module: a feature table and an enum.
 _TIMM_DATA = ("timm.models._features.FeatureInfo", "timm.layers.format.Format")
-# A classifier Ultralytics trained keeps its preprocessing on the model (``model.transforms``): torchvision's
-# transform classes (plain data and tensor ops) and their interpolation enum. A ``Lambda``'s function stays refused.
-_TRANSFORMS = ("torchvision.transforms.transforms", "torchvision.transforms.functional.InterpolationMode")
+# A classifier Ultralytics trained keeps its preprocessing on the model (``model.transforms``): the torchvision
+# transforms its classify_transforms builds and their interpolation enum, by name (not the whole module: no Lambda).
+_TRANSFORMS = tuple(f"torchvision.transforms.transforms.{c}" for c in ("Compose", "Resize", "CenterCrop", "ToTensor",
+                                                                       "Normalize")) + (
+    "torchvision.transforms.functional.InterpolationMode",)
 _LOCK = threading.Lock()  # torch's allow-list is process-wide: one zoo load at a time owns it
 
 
@@ -177,7 +179,7 @@ def _data_global(name: str) -> Any:
             obj = getattr(np.dtypes, attr, None)
             return obj if isinstance(obj, type) and issubclass(obj, np.dtype) else None
         return None
-    if module in _LOSS_MODULES or name in _TIMM_DATA or module == _TRANSFORMS[0] or name == _TRANSFORMS[1]:
+    if module in _LOSS_MODULES or name in _TIMM_DATA or name in _TRANSFORMS:
         obj = getattr(importlib.import_module(module), attr, None)
         return obj if isinstance(obj, type) and obj.__module__ == module else None
     return None
