@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "run_demo", "smallest_model", "ensure_offline_font", "HELP", "DEFAULT_MODEL"]
+__all__ = ["main", "run_demo", "ensure_offline_font", "HELP", "DEFAULT_MODEL"]
 
 DEFAULTS = {"model": None, "project": "zoo-demo", "epochs": 12, "imgsz": 128, "batch": 8, "device": "cpu",
             "fonts": False}
@@ -39,9 +39,10 @@ HELP = """
     demo places DejaVu Sans there as Arial.ttf; your ~/.config is left alone. With YOLO_CONFIG_DIR set and
     no Arial.ttf in it, plots are off unless fonts=True.
     """
+
 _NC = 4  # background + three shape classes
 # The default model is pinned, not "the smallest in the catalog": the default run is tested to learn with it
-# (tests/cli/test_demo.py: mIoU >= 0.5 after 12 epochs from scratch; it reaches 0.66). The smallest semantic
+# (tests/cli/test_demo.py: mIoU >= 0.5 after 12 epochs from scratch; it reached 0.711). The smallest semantic
 # model today, lraspp-n, reaches only 0.22 in the same run: its MobileNetV3 encoder needs pretrained weights.
 DEFAULT_MODEL = "deeplabv3p-n"
 _FONTS = ("Arial.ttf", "Arial.Unicode.ttf")  # the names Ultralytics' plots ask check_font for
@@ -93,40 +94,6 @@ def ensure_offline_font(place: bool = False) -> bool:
     except OSError as e:
         print(f"zoo demo: no local font ({e}); plots off", file=sys.stderr)
         return False
-
-
-def smallest_model(task: str = "semantic") -> tuple[str, int]:
-    """The catalog model of ``task`` with the fewest parameters.
-
-    Parameters are counted on models built on PyTorch's ``meta`` device (shapes only, no memory, no
-    initialisation), so checking every candidate takes seconds.
-
-    Args:
-        task (str): ``semantic``, ``detect`` or ``classify``.
-
-    Returns:
-        (tuple[str, int]): Model name and parameter count.
-
-    Raises:
-        LookupError: If the catalog has no model of ``task``.
-    """
-    import torch
-
-    import zoo
-    from zoo.nn.models import MODEL_CLASSES
-
-    sizes = {}
-    for name in zoo.list_models(task=task):
-        try:
-            with torch.device("meta"):
-                m = MODEL_CLASSES[task](name, verbose=False)
-        except Exception:  # an architecture that cannot build on meta: build it for real
-            m = MODEL_CLASSES[task](name, verbose=False)
-        sizes[name] = sum(p.numel() for p in m.parameters())
-    if not sizes:
-        raise LookupError(f"no {task} model in zoo's catalog; pass model=...")
-    name = min(sizes, key=sizes.get)
-    return name, sizes[name]
 
 
 def _overlay_val_image(model, data_yaml: Path, imgsz: int, device: str, out: Path) -> Path:
