@@ -25,7 +25,7 @@ import zoo
 from zoo import tasks
 from zoo.data import make_dataset
 
-from task_yamls import HEADS, NEEDS_TEXT_MODEL, TRAINABLE, user_yaml  # tests/engine, on pytest's sys.path
+from task_yamls import HEADS, TRAINABLE, user_yaml  # tests/engine, on pytest's sys.path
 
 HERE = Path(__file__).parent
 BUS = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"

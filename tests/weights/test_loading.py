@@ -9,7 +9,6 @@ import types
 import pytest
 import torch
 from torch import nn
-from weights_helpers import entry
 
 from zoo.weights import (
     LoadReport,

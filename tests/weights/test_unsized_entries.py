@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from weights_helpers import FAST_RETRY, entry, files_under, sha, tensor_bytes
+from weights_helpers import FAST_RETRY, entry, files_under, tensor_bytes
 
 from zoo.weights import fetch, load_manifest
 from zoo.weights.cli import main as weights_cli

@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 from zoo.weights.errors import ChecksumError, UnsafeNameError
-from zoo.weights.locking import file_lock  # re-exported: the lock lives in its own module (fcntl or msvcrt)
 from zoo.weights.names import SHA256_RE, check_filename
 
 CHUNK = 1 << 20  # 1 MiB: large enough for hashing at disk speed, small enough for a smooth progress bar

@@ -36,7 +36,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.weights.cache import CHUNK, check_file, file_lock, is_offline, remove_quietly
+from zoo.weights.cache import CHUNK, check_file, is_offline, remove_quietly
+from zoo.weights.locking import file_lock
 from zoo.weights.errors import CacheError, ChecksumError, DownloadError, WeightsNotCachedError
 from zoo.weights.safe_files import open_partial
 

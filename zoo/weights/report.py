@@ -206,8 +206,6 @@ def _check_fraction(report: LoadReport, *, n_model: int, n_checkpoint: int, cove
 
 def _check_finite(tensors: Mapping[str, Any], *, source: str, strict: bool) -> None:
     """Warn about (or, with ``strict``, refuse) tensors holding NaN or Inf."""
-    import torch
-
     bad = [k for k, v in tensors.items() if (v.is_floating_point() or v.is_complex()) and not _finite(v)]
     if not bad:
         return
