@@ -30,6 +30,19 @@ def randomize_bn(model: torch.nn.Module, seed: int = 0) -> None:
             m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
 
 
+def imagenet_normalized(x: torch.Tensor) -> torch.Tensor:
+    """What an smp model with ImageNet encoder weights is fed: ``[0, 1]`` images standardised with ImageNet's statistics.
+
+    smp leaves this to its users (``get_preprocessing_fn(encoder, "imagenet")``); zoo's encoders do it inside the
+    model, so zoo on ``x`` must equal smp on ``imagenet_normalized(x)``. The statistics are timm's constants.
+    """
+    from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+
+    mean = torch.tensor(IMAGENET_DEFAULT_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_DEFAULT_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
 def save_smp(cls_name: str, directory: Path, **kwargs) -> torch.nn.Module:
     """Build an smp model with random weights and save it as smp publishes (``model.safetensors`` + ``config.json``)."""
     import segmentation_models_pytorch as smp

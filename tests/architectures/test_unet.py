@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from semantic_helpers import assert_reference_bn, build, read_smp, save_smp
+from semantic_helpers import assert_reference_bn, build, imagenet_normalized, read_smp, save_smp
 
 from zoo.architectures.unet.convert import from_smp
 
@@ -68,7 +68,7 @@ def test_smp_checkpoint_converts_exactly(tmp_path, encoder):
     zoo_model.eval()
     x = torch.rand(2, 3, 64, 96)
     with torch.no_grad():
-        torch.testing.assert_close(zoo_model(x), ref(x), atol=1e-4, rtol=0)
+        torch.testing.assert_close(zoo_model(x), ref(imagenet_normalized(x)), atol=1e-4, rtol=0)
 
 
 def test_smp_options_zoo_does_not_mirror_are_refused():

@@ -86,15 +86,18 @@ def build_upstream(library: str, name: str, file: Path) -> torch.nn.Module:
     return model.eval()
 
 
-def mirror_entry(entry: WeightsEntry, file: Path, mirror: Path, directory: Path) -> Manifest:
-    """The shipped entry, unchanged but for the local file's digest and size, with the file in a folder mirror."""
+def mirror_entry(entry: WeightsEntry, file: Path, mirror: Path, directory: Path, **changes) -> Manifest:
+    """The shipped entry, unchanged but for the local file's digest and size, with the file in a folder mirror.
+
+    ``changes`` replace fields of the entry (e.g. ``mean=[...]``), for tests of what a field does.
+    """
     data = file.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     target = mirror / digest / entry.source.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(file, target)
     raw = entry.to_json()
-    raw.update(sha256=digest, size=len(data))
+    raw.update(sha256=digest, size=len(data), **changes)
     path = directory / f"mirror-{entry.name}.json"
     path.write_text(json.dumps({"schema_version": 1, "weights": {entry.name: raw}}))
     return Manifest(read_manifest_file(path), (path,))

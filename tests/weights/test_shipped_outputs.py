@@ -43,6 +43,12 @@ def resnet_stages(net: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     return feats
 
 
+def as_trained(x: torch.Tensor, entry_name: str) -> torch.Tensor:
+    """``x`` standardised with the mean/std the entry declares: what the upstream network was trained on."""
+    meta = load_manifest().get(entry_name).meta
+    return (x - torch.tensor(meta["mean"]).view(1, 3, 1, 1)) / torch.tensor(meta["std"]).view(1, 3, 1, 1)
+
+
 def assert_all_close(got: list[torch.Tensor], want: list[torch.Tensor]) -> None:
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -51,11 +57,15 @@ def assert_all_close(got: list[torch.Tensor], want: list[torch.Tensor]) -> None:
 
 @pytest.mark.parametrize("entry_name", ["unet-s.tv_in1k", "unet-s.a1_in1k"])
 def test_resnet_encoder_features_equal_the_upstream(loaded, entry_name):
-    """torchvision's and timm's ResNet-18 files fill unet-s's timm encoder: the same five feature maps."""
+    """torchvision's and timm's ResNet-18 files fill unet-s's timm encoder: the same five feature maps.
+
+    zoo's encoder takes ``[0, 1]`` images and standardises them itself with the entry's mean/std; the upstream
+    network takes them standardised, as its own preprocessing gives them.
+    """
     upstream, model = loaded(entry_name, "unet-s")
     x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        assert_all_close(model.model[0](x), resnet_stages(upstream, x))
+        assert_all_close(model.model[0](x), resnet_stages(upstream, as_trained(x, entry_name)))
 
 
 def test_mobilenetv3_encoder_features_equal_timm(loaded):
@@ -69,7 +79,7 @@ def test_mobilenetv3_encoder_features_equal_timm(loaded):
     assert not missing
     x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        assert_all_close(encoder(x), ref.eval()(x))
+        assert_all_close(encoder(x), ref.eval()(as_trained(x, "deeplabv3p-n.ra_in1k")))
 
 
 def test_vit_classifier_logits_equal_timm(loaded):

@@ -6,10 +6,13 @@ import torch
 from torch import nn
 
 from zoo import rules
+from zoo.nn.standardize import add_standardization, standardize
 from zoo.registry import register_module
 from zoo.rules import LayerInputs, LayerPlan
 
 __all__ = ["TimmEncoder", "Pick", "TorchvisionBackbone", "FCNHead"]
+
+_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # torchvision's presets, timm's default
 
 
 def _pick_rule(x: LayerInputs) -> LayerPlan:
@@ -37,12 +40,17 @@ class TimmEncoder(nn.Module):
             stage's first block keeps the previous rate, as torchvision does). ``"uniform"``: every convolution of a
             dilated stage takes the stage's full rate, as segmentation_models_pytorch dilates its own (non ``tu-``)
             encoders; needed for smp checkpoints to convert exactly.
+        normalize (bool): Standardise ``[0, 1]`` images (Ultralytics' input) inside the model with the mean/std of
+            timm's pretrained configuration for ``name`` (ImageNet's for ResNets and MobileNetV3), as pretrained
+            encoders expect; a weights entry's own ``mean``/``std`` replace them when it loads
+            (:mod:`zoo.nn.standardize`). Only for 3 input channels.
 
     Raises:
         ValueError: In ``forward``, for an input smaller than the encoder's output stride.
     """
 
-    def __init__(self, c1: int, name: str, out_indices=(1, 2, 3, 4), output_stride: int = 32, dilation: str = "timm"):
+    def __init__(self, c1: int, name: str, out_indices=(1, 2, 3, 4), output_stride: int = 32, dilation: str = "timm",
+                 normalize: bool = False):
         super().__init__()
         import timm
 
@@ -59,6 +67,8 @@ class TimmEncoder(nn.Module):
         self.reductions = [min(r, output_stride) for r in self.model.feature_info.reduction()]
         self.stride = max(self.reductions)
         self.output_stride, self.dilation = output_stride, dilation  # read by weight converters (smp)
+        cfg = self.model.pretrained_cfg
+        add_standardization(self, cfg.get("mean", _IMAGENET_MEAN), cfg.get("std", _IMAGENET_STD), normalize, c1)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return the feature maps, shallow to deep."""
@@ -67,7 +77,7 @@ class TimmEncoder(nn.Module):
                 f"input of {tuple(x.shape[-2:])} pixels is smaller than the encoder's output stride {self.stride}: "
                 f"use images of at least {self.stride}x{self.stride} pixels"
             )
-        return self.model(x)
+        return self.model(standardize(self, x))
 
 
 def _dilate_uniformly(model: nn.Module, output_stride: int) -> None:
@@ -114,7 +124,6 @@ _TV_BACKBONES = {
     "resnet101": ({"replace_stride_with_dilation": [False, True, True]}, ("layer3", "layer4"), (8, 8)),
     "mobilenet_v3_large": ({"dilated": True}, ("4", "16"), (8, 16)),
 }
-_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # torchvision's SemanticSegmentation
 
 
 @register_module(rule=rules.from_module())
@@ -150,16 +159,13 @@ class TorchvisionBackbone(nn.Module):
         self.body = nn.ModuleDict(body)
         if c1 != 3:
             _replace_first_conv(self.body, c1)
-        self.normalize = bool(normalize) and c1 == 3
-        self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        add_standardization(self, _IMAGENET_MEAN, _IMAGENET_STD, normalize, c1)
         self.out_channels = [_out_channels(self.body[k]) for k in self.layers]
         self.stride = max(self.strides)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return ``[mid, deep]`` feature maps."""
-        if self.normalize:
-            x = (x - self.mean) / self.std
+        x = standardize(self, x)
         out = []
         for name, module in self.body.items():
             x = module(x)

@@ -177,11 +177,7 @@ def torchvision_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str 
     """
     from zoo.weights.align import ConvertedStateDict
 
-    clean = {}
-    for key, value in state_dict.items():
-        for w in _WRAPPERS:
-            key = key.removeprefix(w)
-        clean[key] = value
+    clean = {_unwrapped(key): value for key, value in state_dict.items()}
     own = model.state_dict()
     if prefix is None and all(k in own for k in clean):
         return clean
@@ -199,6 +195,26 @@ def torchvision_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str 
 
 
 _WRAPPERS = ("module.", "_orig_mod.")  # DataParallel/DDP and torch.compile wrappers
+# torchvision.models.segmentation models' top-level children (deeplabv3_*, lraspp_*, fcn_*)
+_TV_SEGMENTATION_PREFIXES = ("backbone.", "classifier.", "aux_classifier.")
+
+
+def _unwrapped(key: str) -> str:
+    for w in _WRAPPERS:
+        key = key.removeprefix(w)
+    return key
+
+
+def looks_like_torchvision(state_dict: Mapping[str, Any]) -> bool:
+    """Whether a state dict is a torchvision ResNet classifier's or a torchvision segmentation model's.
+
+    timm's ResNets name their tensors as torchvision's do, so a timm ResNet file answers yes too; the ``torchvision``
+    converter places both under the model's encoder. Segmentation files go to their family's converter.
+    """
+    keys = [_unwrapped(k) for k in state_dict]
+    if keys and all(_TV_RESNET_KEY.match(k) for k in keys):
+        return True
+    return any(k.startswith("backbone.") for k in keys) and all(k.startswith(_TV_SEGMENTATION_PREFIXES) for k in keys)
 
 
 @register_converter("timm")
@@ -219,11 +235,7 @@ def timm_to_model(state_dict: dict[str, Any], model: Any, *, prefix: str | None 
     """
     from zoo.weights.align import ConvertedStateDict
 
-    clean = {}
-    for key, value in state_dict.items():
-        for w in _WRAPPERS:
-            key = key.removeprefix(w)
-        clean[key] = value
+    clean = {_unwrapped(key): value for key, value in state_dict.items()}
     if prefix is None:
         prefix = infer_prefix(clean, model.state_dict())
     out = ConvertedStateDict({prefix + k: v for k, v in clean.items()})

@@ -6,8 +6,9 @@ import logging
 import os
 from typing import Any
 
+from zoo.nn.standardize import follow_weights
 from zoo.weights.align import ConvertedStateDict
-from zoo.weights.converters import ConverterFn, call_converter, get_converter, _architecture
+from zoo.weights.converters import ConverterFn, _architecture, call_converter, get_converter, looks_like_torchvision
 from zoo.weights.download import DEFAULT_RETRY, RetryPolicy
 from zoo.weights.fetching import ref_path
 from zoo.weights.io import PickleMode, detect_format, read_safetensors_metadata, read_state_dict
@@ -63,7 +64,9 @@ def load_weights(model: Any, weights: str | os.PathLike, *, model_name: str | No
     conv = converter or get_converter(layout, model_name=model_name, own=own if isinstance(own, dict) else None)
     report = load_into(model, state_dict, converter=lambda sd, m: _with_coverage_note(
                            call_converter(conv, sd, m, **options), coverage, model_name),
-                       strict=strict, source=ref.label, coverage="model" if coverage == "model" else "backbone")
+                       strict=strict, source=ref.label, coverage="model" if coverage == "model" else "backbone",
+                       after_load=None if entry is None else lambda m: follow_weights(
+                           m, entry.meta.get("mean"), entry.meta.get("std"), entry.name))
     if report.mismatched:
         _log_head_reinit(model, entry, report)
     elif entry is not None and coverage == "model":
@@ -93,7 +96,11 @@ def _with_coverage_note(converted: Any, coverage: str, model_name: str | None) -
 
 
 def _guess_layout(path, state_dict) -> str:
-    """Layout of a file without a manifest entry: zoo's own metadata, else guessed from its keys."""
+    """Layout of a file without a manifest entry: zoo's own metadata, else guessed from its keys.
+
+    Recognised by their keys: Ultralytics models (``model.*``), smp's ``save_pretrained`` files, timm ViTs,
+    torchvision ResNet classifiers and torchvision segmentation models; anything else is taken as zoo's own keys.
+    """
     if detect_format(path) == "safetensors":
         layout = read_safetensors_metadata(path).get("layout")
         if layout:
@@ -104,7 +111,10 @@ def _guess_layout(path, state_dict) -> str:
         return "smp"  # segmentation-models-pytorch's save_pretrained layout
     if state_dict and {"cls_token", "pos_embed", "patch_embed.proj.weight"} <= set(state_dict):
         return "timm"  # a timm VisionTransformer checkpoint
+    if state_dict and looks_like_torchvision(state_dict):
+        return "torchvision"
     return "zoo"
+
 
 
 def _log_head_reinit(model: Any, entry, report: LoadReport) -> None:

@@ -115,7 +115,8 @@ Converter = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 
 def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter | None = None,
-              strict: bool = False, source: str = "", verbose: bool = True, coverage: str = "model") -> LoadReport:
+              strict: bool = False, source: str = "", verbose: bool = True, coverage: str = "model",
+              after_load: Callable[[Any], list[str]] | None = None) -> LoadReport:
     """Copy matching tensors of ``state_dict`` into ``model`` and report per key.
 
     Tensors whose shape differs from the model's (e.g. a classification head trained with another
@@ -142,6 +143,9 @@ def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter
         verbose (bool): Log the report through the Ultralytics LOGGER (falls back to ``logging``).
         coverage (str): ``"model"`` (the weights are meant to fill the whole model) or ``"backbone"``
             (only part of it): what the fewer-than-half check counts against.
+        after_load (Callable | None): ``after_load(model) -> notes``, run once the tensors are copied (never when
+            nothing was loaded), e.g. to make the model standardise inputs as the weights expect; its notes join
+            the report.
 
     Returns:
         (LoadReport): What happened to each key.
@@ -177,6 +181,8 @@ def load_into(model: Any, state_dict: Mapping[str, Any], *, converter: Converter
         for key, value in to_copy.items():
             # copy_ casts dtype (checkpoints are often fp16) and keeps the model's device and storage
             own[key].copy_(value)
+    if after_load is not None:
+        report.notes.extend(after_load(model))
     if verbose:
         log = _logger()
         log.info(str(report))
