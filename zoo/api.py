@@ -93,6 +93,8 @@ def load(
             architecture's task. A task the architecture does not do raises.
         weights (str | Path | None): ``"DEFAULT"``, a manifest tag, ``<model>.<tag>``, a file or a URL.
         nc (int | None): Number of classes; differing from the weights re-initialises the head (reported).
+            Default: the ``nc`` of a manifest entry that covers the whole model (a published fine-tune loads with
+            its own classes), else the architecture's.
         verbose (bool): Print the model summary.
         trusted (bool): Unpickle ``.pt`` files fully, which runs any code they carry; only for files whose
             origin you trust. By default checkpoints are read by zoo's restricted unpickler, which accepts
@@ -118,6 +120,10 @@ def load(
             weights_options.setdefault("allow_pickle", "trusted")
 
         name = weights_model_name(zoo_model.model.yaml)
+        entry_nc = None if nc is not None else _whole_model_nc(weights, name, weights_options.get("manifest"))
+        if entry_nc is not None and entry_nc != zoo_model.model.yaml.get("nc"):
+            # weights for the whole model define its classes, as torchvision's weights= sets num_classes
+            zoo_model = ZooModel(model, task=task, verbose=verbose, nc=entry_nc, trusted=trusted)
         zoo_model.load_report = load_weights(zoo_model.model, weights, model_name=name, **weights_options)
         zoo_model.ckpt = zoo_model.ckpt or {"weights": str(weights)}  # train() then starts from these weights
     return zoo_model
@@ -210,3 +216,23 @@ def weights_entries(name: str) -> list[dict]:
         }
         for e in load_manifest().for_model(name)
     ]
+
+
+def _whole_model_nc(weights: Any, model_name: str | None, manifest: Any = None) -> int | None:
+    """The number of classes of a manifest entry that covers the whole model, or None (files, URLs, partial entries).
+
+    Only names are resolved here (nothing is downloaded or read); a name that does not resolve is left for
+    :func:`zoo.weights.load_weights` to report.
+    """
+    from zoo.weights.errors import WeightsError
+    from zoo.weights.manifest import load_manifest
+    from zoo.weights.refs import resolve_ref
+
+    try:
+        ref = resolve_ref(weights, model_name=model_name, manifest=manifest or load_manifest())
+    except (WeightsError, TypeError, ValueError):
+        return None
+    entry = ref.entry
+    if entry is None or entry.coverage_for(model_name) != "model" or not isinstance(entry.nc, int):
+        return None
+    return entry.nc

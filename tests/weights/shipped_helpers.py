@@ -62,7 +62,11 @@ def build_upstream(library: str, name: str, file: Path) -> torch.nn.Module:
     if library == "torchvision":
         import torchvision
 
-        model = getattr(torchvision.models, name)(weights=None)
+        if hasattr(torchvision.models, name):
+            model = getattr(torchvision.models, name)(weights=None)
+        else:  # a segmentation model; the published DeepLabV3 and FCN files hold their auxiliary classifier
+            aux = {"aux_loss": True} if name.startswith(("deeplabv3_", "fcn_")) else {}
+            model = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None, **aux)
         randomize_bn(model)
         torch.save(model.state_dict(), file)
     elif library == "timm":

@@ -45,6 +45,8 @@ TRUSTED_PACKAGES = ("torch.nn.modules.", "ultralytics.nn.", "zoo.", "timm.layers
 _LOSS_MODULES = ("ultralytics.utils.loss", "ultralytics.utils.tal")
 # Plain data that timm's feature extractors (zoo's encoders) keep on the module: a feature table and an enum.
 _TIMM_DATA = ("timm.models._features.FeatureInfo", "timm.layers.format.Format")
+# zoo's own plain records that a trained model may carry (a load report: lists, dicts and strings)
+_ZOO_DATA = ("zoo.weights.report.LoadReport",)
 # A classifier Ultralytics trained keeps its preprocessing on the model (``model.transforms``): the torchvision
 # transforms its classify_transforms builds and their interpolation enum, by name (not the whole module: no Lambda).
 _TRANSFORMS = tuple(f"torchvision.transforms.transforms.{c}" for c in ("Compose", "Resize", "CenterCrop", "ToTensor",
@@ -179,7 +181,7 @@ def _data_global(name: str) -> Any:
             obj = getattr(np.dtypes, attr, None)
             return obj if isinstance(obj, type) and issubclass(obj, np.dtype) else None
         return None
-    if module in _LOSS_MODULES or name in _TIMM_DATA or name in _TRANSFORMS:
+    if module in _LOSS_MODULES or name in _TIMM_DATA or name in _TRANSFORMS or name in _ZOO_DATA:
         obj = getattr(importlib.import_module(module), attr, None)
         return obj if isinstance(obj, type) and obj.__module__ == module else None
     return None

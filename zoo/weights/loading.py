@@ -125,7 +125,7 @@ def _log_head_reinit(model: Any, entry, report: LoadReport) -> None:
     ckpt_nc = entry.nc if entry is not None else None
     if ckpt_nc is not None and model_nc is not None and ckpt_nc != model_nc:
         _logger().warning(
-            "Head re-initialised: %s was trained with nc=%d, the model has nc=%d; %s keep their fresh "
-            "initialisation (train or fine-tune before use)",
+            "Head re-initialised: %s was trained with nc=%d, the model has nc=%d; the class outputs in %s start "
+            "fresh (train or fine-tune before use)",
             entry.name, ckpt_nc, model_nc, ", ".join(report.reinitialised_prefixes),
         )
