@@ -23,7 +23,8 @@ __all__ = ["main", "UsageError", "HELP", "parse_mode_args"]
 MODES = ("train", "val", "predict", "export")
 TASK_WORDS = tasks.words()  # optional TASK before MODE, as in `yolo TASK MODE`: every word of the task table
 _TASK_LIST = ", ".join(tasks.names())  # help texts name the table's rows; 'segment' resolves as zoo.tasks says
-ZOO_KEYS = {"weights": None, "trusted": False, "modules": None}  # zoo's own keys next to Ultralytics' DEFAULT_CFG_DICT
+# zoo's own keys next to Ultralytics' DEFAULT_CFG_DICT
+ZOO_KEYS = {"weights": None, "trusted": False, "modules": None, "ddp": 1}
 
 HELP = """
     Arguments received: {received}. zoo commands use the following syntax:
@@ -37,7 +38,9 @@ HELP = """
                     model=NAME|YAML|CKPT (see `zoo list`), data=..., weights=DEFAULT|<tag>|file, and every
                     Ultralytics argument (see `zoo cfg` or https://docs.ultralytics.com/usage/cfg)
                 zoo's own: modules=pkg.blocks[,other] imports your block modules first; trusted unpickles a .pt
-                    fully (it can run code: only for files you trust; by default zoo's restricted reader)
+                    fully (it can run code: only for files you trust; by default zoo's restricted reader);
+                    ddp=N (train) trains in N local CPU processes (torch.distributed, gloo, device=cpu,
+                    batch= is the total); several GPUs are Ultralytics' own device=0,1
 
     1. Fine-tune the smallest DeepLabV3+ on a semantic dataset for 10 epochs:
         zoo train model=deeplabv3p-n data=path/to/data.yaml epochs=10 imgsz=512
@@ -249,7 +252,8 @@ def cmd_cfg(args: list[str]) -> int:
     from ultralytics.utils import YAML
 
     YAML.print(DEFAULT_CFG_PATH)
-    print("zoo adds: weights=DEFAULT|<tag>|<model>.<tag>|path (published weights loaded into model=)")
+    print("zoo adds: weights=DEFAULT|<tag>|<model>.<tag>|path (published weights loaded into model=), "
+          "ddp=N (train in N local CPU processes)")
     return 0
 
 
@@ -338,6 +342,17 @@ def cmd_mode(mode: str, args: list[str]) -> int:
     overrides.pop("mode", None)
     task, weights, model = overrides.pop("task", None), overrides.pop("weights", None), overrides.pop("model", None)
     trusted, modules = bool(overrides.pop("trusted", False)), overrides.pop("modules", None)
+    ddp = overrides.pop("ddp", None)
+    if ddp is not None:
+        if mode != "train":
+            raise UsageError(f"zoo {mode}: ddp= applies to train only (local CPU training processes)")
+        from zoo.engine.cpu_ddp import CpuDDPError, check_ddp
+
+        try:
+            check_ddp(ddp, overrides.get("device"))
+        except CpuDDPError as e:
+            raise UsageError(f"zoo train: {e}") from None
+        overrides["ddp"] = ddp  # ZooModel.train takes it; Ultralytics never sees it
     modules = [m for m in str(modules).split(",") if m] if modules else None
     if not model:
         raise UsageError(f"zoo {mode}: model= is missing, e.g. model=deeplabv3p-n, model=my.yaml or model=best.pt "

@@ -144,19 +144,38 @@ class ZooModel(Model):
         self.ckpt = {"weights": str(path)}  # train() then starts from these weights
         self.ckpt_path = str(path)
 
-    def train(self, trainer=None, **kwargs: Any):
+    def train(self, trainer=None, *, ddp: int = 1, **kwargs: Any):
         """Ultralytics' training, always with zoo's trainer (also for ``data=[...]``).
 
         A ``pretrained=`` or ``resume=`` checkpoint is read once by zoo's restricted unpickler first, so a file
         that carries code is refused before Ultralytics' trainer opens it.
+
+        Args:
+            trainer (type | None): Trainer class; default the task's zoo trainer.
+            ddp (int): Local CPU processes to train in (torch.distributed, gloo; ``device`` must be ``cpu`` or
+                unset). ``batch`` is the total over the processes. Several GPUs are Ultralytics' own
+                ``device=0,1`` instead (:mod:`zoo.engine.cpu_ddp`).
+            **kwargs (Any): Ultralytics' training arguments.
+
+        Raises:
+            CpuDDPError: For a ``ddp`` that is not an integer >= 1, or ``ddp`` > 1 with another device or with a
+                list of datasets.
         """
+        from zoo.engine.cpu_ddp import CpuDDPError, check_ddp, cpu_ddp_trainer
+
+        ddp, device = check_ddp(ddp, kwargs.get("device"))
+        if ddp > 1 and isinstance(kwargs.get("data"), (list, tuple)):
+            raise CpuDDPError(f"ddp={ddp} trains one dataset; call train() once per dataset of {kwargs['data']}")
         for key in ("pretrained", "resume"):
             value = kwargs.get(key)
             if isinstance(value, (str, Path)) and str(value).lower().endswith(".pt"):
                 read_checkpoint(value, trusted=self._trusted)
         if kwargs.get("resume") is True and self.ckpt_path and str(self.ckpt_path).lower().endswith(".pt"):
             read_checkpoint(self.ckpt_path, trusted=self._trusted)
-        return super().train(trainer=trainer or self._smart_load("trainer"), **kwargs)
+        trainer = trainer or self._smart_load("trainer")
+        if ddp > 1:
+            trainer, kwargs["device"] = cpu_ddp_trainer(trainer, ddp), device
+        return super().train(trainer=trainer, **kwargs)
 
     def tune(self, iterations: int = 10, use_ray: bool = False, **kwargs: Any) -> Path:
         """Evolve hyperparameters, training every candidate with zoo's trainer in this process.

@@ -1,10 +1,12 @@
 """Ultralytics task trainers that build zoo's models.
 
-Only ``get_model`` changes: Ultralytics' trainers construct their own model classes, which build
+``get_model`` changes: Ultralytics' trainers construct their own model classes, which build
 through Ultralytics' parser; these build zoo's classes from a zoo model name, a YAML path or a
-checkpoint's YAML dictionary. Everything else (data, loss, optimisation, validation, checkpoints,
-DDP) is Ultralytics' own. The classes live at this stable import path: DDP pickles them. Which trainer
-serves which task is the task table's ``trainer`` field (:mod:`zoo.tasks`).
+checkpoint's YAML dictionary. ``train`` builds a YAML model before launching DDP workers (they receive
+the module, not a YAML naming blocks they never imported). Everything else (data, loss, optimisation,
+validation, checkpoints, DDP) is Ultralytics' own; zoo's CPU DDP is :mod:`zoo.engine.cpu_ddp`. The
+classes live at this stable import path: DDP pickles them. Which trainer serves which task is the task
+table's ``trainer`` field (:mod:`zoo.tasks`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from zoo.engine.dataset_checks import check_semantic_masks
 from zoo.nn import models
 
 __all__ = [
+    "WorkerImportError",
     "ZooDetectionTrainer",
     "ZooSegmentationTrainer",
     "ZooSemanticTrainer",
@@ -39,6 +42,28 @@ __all__ = [
     "ZooYOLOETrainer",
     "ZooYOLOESegTrainer",
 ]
+
+
+class WorkerImportError(TypeError):
+    """A model class that DDP worker processes cannot import: it is defined in the script that launches them."""
+
+
+def _check_workers_can_import(model: torch.nn.Module) -> None:
+    """Refuse, before any worker starts, a model with classes from ``__main__``.
+
+    Workers run Ultralytics' generated file as their ``__main__``, not the user's script: cloudpickle would send such
+    a class by value and training would run, but rank 0 could not pickle it into ``last.pt`` after the first epoch.
+
+    Raises:
+        WorkerImportError: Naming the classes and where to move them.
+    """
+    names = sorted({type(m).__qualname__ for m in model.modules() if type(m).__module__ == "__main__"})
+    if names:
+        raise WorkerImportError(
+            f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} defined in the script you ran (__main__), which "
+            "DDP worker processes do not run, and checkpoints could not name; move them into a module (e.g. "
+            "my_blocks.py next to the script, or a package on PYTHONPATH), import it from the script and train again"
+        )
 
 
 class _BuildsZooModel:
@@ -64,6 +89,19 @@ class _BuildsZooModel:
         if weights:
             model.load(weights)
         return model
+
+    def train(self):
+        """Ultralytics' ``train``; a process that launches DDP workers first builds a model given as a YAML.
+
+        The workers get the model the launching process pickles: a YAML path they would rebuild from zoo's registry,
+        where the user's blocks exist only if their module was imported there; a built module carries its classes
+        by import path, and unpickling it imports the user's module (on the ``sys.path`` the launcher copies).
+        """
+        if self.ddp and not self.resume and not isinstance(self.model, torch.nn.Module):
+            self.setup_model()
+        if self.ddp and isinstance(self.model, torch.nn.Module):
+            _check_workers_can_import(self.model)
+        return super().train()
 
 
 class ZooDetectionTrainer(_BuildsZooModel, DetectionTrainer):
