@@ -1,4 +1,5 @@
-"""``zoo benchmark formats=...`` bookkeeping: per-round ratios, output deltas, the report table (no timing)."""
+"""``zoo benchmark formats=...`` bookkeeping: per-round ratios (to fp32 eager and zoo vs reference), output deltas, the
+report table, the reference variant (no timing)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 from zoo.bench.formats_report import formats_table
-from zoo.bench.rounds import _row
-from zoo.bench.variants import output_delta
+from zoo.bench.rounds import _row, _zoo_vs_reference
+from zoo.bench.variants import build_variant, output_delta, prepare
 
 
 def test_speedup_is_taken_within_each_round():
@@ -47,3 +48,26 @@ def test_table_shows_spread_and_errors():
     lines = formats_table({"results": [ok, bad]})
     assert "| m | onnx | fp32 | runtime | 5.0 | 6.0 | 200.00 | 3.00× [2.00–4.00] | 99.95% px |" in lines
     assert any("error: ModuleNotFoundError: openvino" in line for line in lines)
+
+
+def test_zoo_vs_reference_is_taken_within_each_round():
+    zoo_times = [[10.0, 10.0], [40.0, 40.0], [20.0, 20.0]]  # the machine slows down in round 2
+    ref_times = [[12.0, 12.0], [40.0, 40.0], [10.0, 10.0]]
+    row = {"format": "reference-cl"}
+    _zoo_vs_reference(row, zoo_times, ref_times)
+    assert row["zoo_vs_ref_rounds"] == [1.2, 1.0, 0.5]  # > 1: zoo faster than the reference in that round
+    assert (row["zoo_vs_ref"], row["zoo_vs_ref_min"], row["zoo_vs_ref_max"]) == (1.0, 0.5, 1.2)
+    assert row["zoo_format"] == "torch-fused-cl"
+    line = formats_table({"results": [{**row, "model": "m", "median_ms": 11.0, "p90_ms": 12.0,
+                                        "images_per_s": 90.9, "reference": "timm:x"}]})[-1]
+    assert "timm:x (own weights), **zoo torch-fused-cl ÷ this: 1.00× [0.50–1.20]**" in line
+
+
+def test_reference_variant_is_the_reference_network(tmp_path):
+    spec = {"model": "vit-t-cls", "imgsz": 32, "batch": 1, "formats": ["torch"], "workdir": str(tmp_path)}
+    prepare(spec)
+    run, x, info = build_variant({**spec, "task": "classify"}, "reference-cl")
+    assert info["reference"] == "timm:vit_tiny_patch16_224" and type(run).__module__.startswith("timm.")
+    assert x.is_contiguous(memory_format=torch.channels_last) and info["layout"] == "channels_last"
+    with torch.inference_mode():
+        assert run(x).shape == (1, 1000)

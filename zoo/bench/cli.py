@@ -22,15 +22,25 @@ HELP = """
         formats=torch,torch-bf16,onnx,openvino  time these inference variants of each model instead, batch 1,
                     each in its own process, interleaved in rounds (rounds=5; iters= passes per round):
                     torch (fp32 eager, the baseline), torch-fused[-cl], torch-bf16[-cl] (bf16 autocast;
-                    -cl: channels-last), onnx, openvino (exported; Ultralytics' runtimes). Writes formats.md/csv/json
+                    -cl: channels-last), onnx, openvino (exported; Ultralytics' runtimes), reference[-cl] (the
+                    model's timm/smp/Ultralytics reference: zoo's speed over it per round, against torch[-fused-cl]).
+                    Writes formats.md/csv/json
                     threads=N: pin every variant to N CPUs (torch threads too)
+        search      find each model's best (threads, batch) by images/s: every combination of threads
+                    (threads=1,2; default 1, 2, 4... up to the CPUs) and batch (batch=1,4; default 1 and 4) of
+                    the eager formats in formats= (default torch-fused-cl, what predict runs), each in its own
+                    process, interleaved in rounds. Writes search.md/csv/json with the chosen one per model.
+                    Giving threads= or batch= a list (threads=1,2) implies search. zoo's predict keeps torch's
+                    thread count (one per core; OMP_NUM_THREADS=N sets it) and Ultralytics' batch=1: apply what
+                    the search found with OMP_NUM_THREADS=T zoo predict ... batch=B
 
     Each network is measured in a fresh process: params, GFLOPs, latency (median, p90) and throughput at
     batch 1 and N, peak memory (CPU: growth of the process's peak RSS; CUDA: max_memory_allocated).
     Writes benchmark.csv, benchmark.json (with machine, versions and settings), benchmark.md, benchmark.png.
 
-    Example:
+    Examples:
         zoo benchmark deeplabv3p-n unet-s imgsz=256 batch=4
+        zoo benchmark deeplabv3p-s imgsz=512 threads=1,2 batch=1,4 rounds=5 iters=3
     """
 
 
@@ -77,8 +87,10 @@ def main(args: list[str]) -> int:
         return 0
     defaults = {f.name: f.default for f in fields(BenchSettings)}
     names, opts = parse_simple_args(
-        args, defaults, "benchmark", flags=("half",), strings=("name", "task", "device", "formats")
+        args, defaults, "benchmark", flags=("half", "search"), strings=("name", "task", "device", "formats")
     )
+    if opts.get("search") or isinstance(opts.get("threads"), tuple) or isinstance(opts.get("batch"), tuple):
+        return _run_search(names, opts)
     settings = BenchSettings(**opts)
     if not (isinstance(settings.imgsz, int) and settings.imgsz >= 32 and isinstance(settings.batch, int)
             and settings.batch >= 1 and isinstance(settings.iters, int) and settings.iters >= 1):
@@ -114,5 +126,48 @@ def _run_formats(models: list[str], settings: BenchSettings, save_dir) -> int:
     result = run_formats(models, settings, formats)
     files = write_formats_results(result, save_dir)
     print("\n".join(formats_table(result)))
+    print(f"\nResults in {save_dir}: " + ", ".join(p.name for p in files.values()))
+    return 1 if any("error" in r for r in result["results"]) else 0
+
+
+def _int_list(value, name: str) -> tuple[int, ...]:
+    """``1`` or ``(1, 2)`` (``threads=1,2``) as a tuple of positive integers."""
+    from zoo.cli import UsageError
+
+    values = value if isinstance(value, tuple) else (value,)
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+        raise UsageError(f"zoo benchmark: {name} must be a positive integer or a list of them (e.g. {name}=1,2)")
+    return tuple(dict.fromkeys(values))
+
+
+def _run_search(names: list[str], opts: dict) -> int:
+    """``search`` (or list-valued ``threads=``/``batch=``): the best (threads, batch) per model."""
+    from zoo import catalog
+    from zoo.bench.search import DEFAULT_FORMAT, SEARCHABLE, default_threads, run_search
+    from zoo.bench.search_report import best_lines, search_table, write_search_results
+    from zoo.cli import UsageError
+
+    threads = _int_list(opts.pop("threads"), "threads") if opts.get("threads") is not None else default_threads()
+    batches = _int_list(opts.pop("batch"), "batch") if "batch" in opts else (1, 4)
+    available = max(default_threads())
+    if max(threads) > available:
+        raise UsageError(f"zoo benchmark: threads={max(threads)} but this process may use {available} CPUs")
+    formats = [f.strip() for f in str(opts.pop("formats", None) or DEFAULT_FORMAT).split(",") if f.strip()]
+    if not formats or any(f not in SEARCHABLE for f in formats):
+        raise UsageError(f"zoo benchmark: search times eager formats only ({', '.join(SEARCHABLE)}); exported "
+                         f"graphs are traced at one batch size (got formats={','.join(formats)})")
+    settings = BenchSettings(**{**opts, "search": True, "threads": threads, "batch": max(batches)})
+    if not (isinstance(settings.imgsz, int) and settings.imgsz >= 32 and isinstance(settings.iters, int)
+            and settings.iters >= 1 and isinstance(settings.rounds, int) and settings.rounds >= 1):
+        raise UsageError("zoo benchmark: imgsz (>= 32), iters (>= 1) and rounds (>= 1) must be integers")
+    try:
+        models = select_models(names, task=settings.task)
+    except (catalog.UnknownModelError, ValueError) as e:
+        raise UsageError(f"zoo benchmark: {e}") from None
+    save_dir = settings.save_dir()
+    settings.name = save_dir.name
+    result = run_search(models, settings, formats, threads, batches)
+    files = write_search_results(result, save_dir)
+    print("\n".join(search_table(result) + [""] + best_lines(result)))
     print(f"\nResults in {save_dir}: " + ", ".join(p.name for p in files.values()))
     return 1 if any("error" in r for r in result["results"]) else 0

@@ -10,7 +10,8 @@ __all__ = ["formats_table", "write_formats_results"]
 
 _CSV_KEYS = (
     "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
-    "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "error",
+    "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
+    "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "error",
 )
 
 
@@ -22,6 +23,11 @@ def _delta(row: dict) -> str:
         parts.append(f"{row['pixels_equal']:.2%} px")
     if row.get("top1_equal") is not None:
         parts.append("top-1 " + ("same" if row["top1_equal"] else "DIFFERS"))
+    if row.get("reference"):
+        parts.append(f"{row['reference']} (own weights)")
+    if row.get("zoo_vs_ref") is not None:
+        parts.append(f"**zoo {row['zoo_format']} ÷ this: {row['zoo_vs_ref']:.2f}× "
+                     f"[{row['zoo_vs_ref_min']:.2f}–{row['zoo_vs_ref_max']:.2f}]**")
     return ", ".join(parts) or "-"
 
 

@@ -18,16 +18,35 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.bench.environment import environment
 from zoo.bench.measure import _percentile
+from zoo.bench.variants import REFERENCE_PAIRS
 from zoo.bench.worker import MARKER
 
-__all__ = ["run_formats", "BASELINE"]
+__all__ = ["run_formats", "time_rounds", "prepare_model", "Variant", "BASELINE"]
 
 BASELINE = "torch"  # every ratio is against fp32 eager, unfused
 SETTLE_S = 0.3  # pause between turns: lets a runtime's spinning threads go to sleep before the next variant
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One thing timed in the rounds: a format run with some threads at some batch size.
+
+    Attributes:
+        key (str): Unique label (the format alone in ``formats=`` runs).
+        fmt (str): One of :data:`zoo.bench.variants.FORMATS`.
+        threads (int | None): CPUs (affinity) and torch threads of its process; None: all.
+        batch (int): Images per forward pass.
+    """
+
+    key: str
+    fmt: str
+    threads: int | None = None
+    batch: int = 1
 
 
 class _Worker:
@@ -60,7 +79,8 @@ class _Worker:
             self.proc.kill()
 
 
-def _prepare(spec: dict, timeout: float) -> dict:
+def prepare_model(spec: dict, timeout: float) -> dict:
+    """Write the shared weights, input, reference output and exports in a fresh process; its result line."""
     cmd = [sys.executable, "-m", "zoo.bench.variant_worker", "prepare", json.dumps(spec)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -86,40 +106,72 @@ def _row(model: str, fmt: str, ready: dict, times: list[list[float]], base: list
     return row
 
 
-def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng: random.Random) -> list[dict]:
-    spec = {"model": model, "task": settings.task, "imgsz": settings.imgsz, "batch": 1,
-            "formats": formats, "workdir": str(workdir), "threads": settings.threads}
-    prep = _prepare(spec, settings.timeout)
-    if "error" in prep:
-        return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
-    spec["task"] = prep["task"]
-    workers, rows, ready = {}, [], {}
+def _zoo_vs_reference(row: dict, zoo_times: list[list[float]] | None, ref_times: list[list[float]]) -> None:
+    """On a reference row: zoo's speed over the reference's, per round (> 1: zoo faster), against its paired format."""
+    if not zoo_times:
+        return
+    ratios = [statistics.median(r) / statistics.median(z) for z, r in zip(zoo_times, ref_times)]
+    row.update(zoo_vs_ref=statistics.median(ratios), zoo_vs_ref_min=min(ratios), zoo_vs_ref_max=max(ratios),
+               zoo_vs_ref_rounds=[round(r, 3) for r in ratios], zoo_format=REFERENCE_PAIRS[row["format"]])
+
+
+def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Random) -> tuple[dict, dict, list]:
+    """Start one worker per variant, then time every variant once per round in a shuffled order.
+
+    Args:
+        spec (dict): The prepared model's spec (``workdir`` written by :func:`prepare_model`).
+        variants (list[Variant]): What to time; each worker gets the spec with its own ``threads`` and ``batch``.
+        settings: ``rounds``, ``iters`` per turn, ``warmup`` before the first turn, ``timeout``.
+        rng (random.Random): Shuffles the order of each round.
+
+    Returns:
+        (tuple): ``(ready, times, orders)``: variant key -> its ready line (``error`` when it failed to start);
+            key -> per-round lists of pass times (ms) of the variants that started; the order of each round.
+
+    Raises:
+        RuntimeError: When a started variant fails during the rounds.
+    """
+    workers, ready = {}, {}
     try:
-        for fmt in formats:  # one at a time, so that builds do not overlap
-            w = _Worker(spec, fmt, settings.timeout)
-            ready[fmt] = w.read()
-            if "error" in ready[fmt]:
-                rows.append({"model": model, "format": fmt, "error": ready[fmt]["error"]})
+        for v in variants:  # one at a time, so that builds do not overlap
+            w = _Worker({**spec, "threads": v.threads, "batch": v.batch}, v.fmt, settings.timeout)
+            ready[v.key] = w.read()
+            if "error" in ready[v.key]:
                 w.close()
             else:
-                workers[fmt] = w
-        times: dict[str, list[list[float]]] = {f: [] for f in workers}
+                workers[v.key] = w
+        times: dict[str, list[list[float]]] = {k: [] for k in workers}
         orders = []
         for r in range(settings.rounds):
             order = list(workers)
             rng.shuffle(order)
             orders.append(order)
-            for fmt in order:
-                got = workers[fmt].ask(settings.iters, settings.warmup if r == 0 else 1)
+            for key in order:
+                got = workers[key].ask(settings.iters, settings.warmup if r == 0 else 1)
                 if "error" in got:
-                    raise RuntimeError(f"{model} {fmt}: {got['error']}")
-                times[fmt].append(got["times_ms"])
+                    raise RuntimeError(f"{spec['model']} {key}: {got['error']}")
+                times[key].append(got["times_ms"])
                 time.sleep(SETTLE_S)
     finally:
         for w in workers.values():
             w.close()
+    return ready, times, orders
+
+
+def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng: random.Random) -> list[dict]:
+    spec = {"model": model, "task": settings.task, "imgsz": settings.imgsz, "batch": 1,
+            "formats": formats, "workdir": str(workdir), "threads": settings.threads}
+    prep = prepare_model(spec, settings.timeout)
+    if "error" in prep:
+        return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
+    spec["task"] = prep["task"]
+    ready, times, orders = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings, rng)
+    rows = [{"model": model, "format": f, "error": ready[f]["error"]} for f in formats if "error" in ready[f]]
     base = times.get(BASELINE)
-    rows += [_row(model, f, ready[f], times[f], base) for f in workers]
+    rows += [_row(model, f, ready[f], times[f], base) for f in times]
+    for row in rows:
+        if row["format"] in REFERENCE_PAIRS and "error" not in row:
+            _zoo_vs_reference(row, times.get(REFERENCE_PAIRS[row["format"]]), times[row["format"]])
     for row in rows:
         row["orders"] = orders
     return rows

@@ -37,11 +37,15 @@ class BenchSettings:
             :mod:`zoo.bench.variants`): then each model's variants are timed in interleaved rounds at batch 1
             (:mod:`zoo.bench.rounds`) instead of the architecture benchmark.
         rounds (int): Interleaved rounds with ``formats``; ``iters`` is then the timed passes per variant and round.
-        threads (int | None): With ``formats``: CPUs (affinity) and torch threads of every variant; default all.
+        threads (int | tuple[int, ...] | None): With ``formats``: CPUs (affinity) and torch threads of every
+            variant; default all. A tuple (``threads=1,2``) asks for a search (see ``search``).
+        search (bool): Find each model's best (threads, batch) by images/s (:mod:`zoo.bench.search`): every
+            combination of ``threads`` (default 1, 2, 4... up to the CPUs) and ``batch`` (default 1 and 4; a
+            tuple ``batch=1,4`` lists them) for each eager format in ``formats`` (default ``torch-fused-cl``).
     """
 
     imgsz: int = 224
-    batch: int = 8
+    batch: int | tuple[int, ...] = 8
     iters: int = 10
     warmup: int = 3
     device: str = "cpu"
@@ -53,7 +57,8 @@ class BenchSettings:
     task: str | None = None
     formats: str | None = None
     rounds: int = 5
-    threads: int | None = None
+    threads: int | tuple[int, ...] | None = None
+    search: bool = False
 
     def save_dir(self) -> Path:
         """The folder results go to."""

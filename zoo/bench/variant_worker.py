@@ -54,7 +54,9 @@ def _serve(spec: dict, fmt: str) -> None:
     run, x, info = build_variant(spec, fmt)
     with torch.inference_mode():
         out = run(x)
-    _say({"ready": True, **info, **output_delta(spec, out, spec["task"]), "threads": torch.get_num_threads()})
+    delta = {} if "reference" in info else output_delta(spec, out, spec["task"])  # other weights: not comparable
+    _say({"ready": True, **info, **delta, "threads": torch.get_num_threads(),
+          "batch": int(x.shape[0])})
     for line in sys.stdin:
         line = line.strip()
         if not line or line == "quit":

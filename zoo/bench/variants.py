@@ -10,6 +10,10 @@ A variant is a network plus the way it is run:
   native bf16), contiguous or channels-last.
 * ``onnx``, ``openvino``: the model exported by Ultralytics' exporter, run by Ultralytics' ``AutoBackend`` (as
   ``zoo.load(exported_path).predict`` runs it; OpenVINO picks its own precision, bf16 on CPUs that have it).
+* ``reference`` / ``reference-cl``: the model's reference implementation (:mod:`zoo.bench.references`: timm, smp,
+  Ultralytics' own build) in fp32 eager, as built / fused where it has ``fuse()`` and channels-last, so that zoo's
+  eager speed is a ratio to the reference's taken in the same rounds (``torch`` / ``torch-fused-cl`` against
+  these). Its own random weights: no output comparison.
 
 All variants of a model share one set of weights, one input and one fp32 eager reference output, written once by
 :func:`prepare`, so their outputs can be compared (:func:`output_delta`).
@@ -25,10 +29,13 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["FORMATS", "EXPORTED", "prepare", "build_variant", "output_delta"]
+__all__ = ["FORMATS", "EXPORTED", "REFERENCE_PAIRS", "prepare", "build_variant", "output_delta"]
 
-FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino")
+FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino", "reference",
+           "reference-cl")
 EXPORTED = {"onnx": {"simplify": False}, "openvino": {}}  # format -> export options
+# reference format -> the zoo format it is compared with, round by round (same precision, fusion and layout)
+REFERENCE_PAIRS = {"reference": "torch", "reference-cl": "torch-fused-cl"}
 
 
 def _load(model: str, task: str | None, workdir: Path):
@@ -75,7 +82,7 @@ def prepare(spec: dict) -> dict:
                 path = zm.export(format=fmt, imgsz=spec["imgsz"], batch=x.shape[0], device="cpu", verbose=False,
                                  **EXPORTED[fmt])
             exports[fmt] = str(workdir / path)
-    info = {"task": zm.task, "exports": exports}
+    info = {"task": zm.task, "exports": exports, "nc": getattr(module, "nc", None) or module.yaml.get("nc")}
     (workdir / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
     return info
 
@@ -98,7 +105,8 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
     """The callable to time, its input and facts about it.
 
     Args:
-        spec (dict): As for :func:`prepare` (its ``workdir`` prepared).
+        spec (dict): As for :func:`prepare` (its ``workdir`` prepared); ``batch``: run the first ``batch`` images
+            of the prepared input (exported graphs have the prepared batch size).
         fmt (str): One of :data:`FORMATS`.
 
     Returns:
@@ -109,6 +117,7 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
     """
     workdir = Path(spec["workdir"])
     x = torch.load(workdir / "input.pt", weights_only=True)
+    x = x[: int(spec.get("batch") or x.shape[0])]  # a thread/batch search prepares its largest batch once
     if fmt in EXPORTED:
         from ultralytics.nn.autobackend import AutoBackend
 
@@ -120,6 +129,8 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
         return backend, x, {"precision": precision.replace("<Type: '", "").replace("'>", ""), "layout": "runtime"}
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt in REFERENCE_PAIRS:
+        return _reference(spec, fmt, x)
     module = _load(spec["model"], spec.get("task"), workdir).model.eval()
     for p in module.parameters():
         p.requires_grad_(False)
@@ -132,6 +143,26 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
     run = _Bf16(module) if "bf16" in fmt else module
     info = {"precision": "bf16 autocast" if "bf16" in fmt else "fp32", "layout": "channels_last" if channels_last else "contiguous"}
     return run.eval(), x, info
+
+
+def _reference(spec: dict, fmt: str, x: torch.Tensor) -> tuple[Callable, torch.Tensor, dict]:
+    """The reference implementation, fp32 eager; ``-cl``: fused (where it can) and channels-last, as predict runs."""
+    from zoo.bench.references import build_reference
+
+    prepared = json.loads((Path(spec["workdir"]) / "prepared.json").read_text(encoding="utf-8"))
+    torch.manual_seed(0)
+    module, label = build_reference(spec["model"], nc=prepared["nc"], imgsz=spec["imgsz"])
+    module = module.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    channels_last = fmt.endswith("-cl")
+    if channels_last:
+        if hasattr(module, "fuse"):  # Ultralytics' models (timm's and smp's have no BatchNorm folding of their own)
+            module = module.fuse(verbose=False)
+        module = module.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    return module, x, {"precision": "fp32", "layout": "channels_last" if channels_last else "contiguous",
+                       "reference": label}
 
 
 def output_delta(spec: dict, out, task: str) -> dict:
@@ -150,6 +181,7 @@ def output_delta(spec: dict, out, task: str) -> dict:
     ref = torch.load(Path(spec["workdir"]) / "reference.pt", weights_only=True)
     y = _first(out)
     y = torch.as_tensor(y).float() if not isinstance(y, torch.Tensor) else y.float()
+    ref = ref[: y.shape[0]]  # a variant run at a smaller batch than prepared: the first images (eval: independent)
     row = {}
     if y.shape == ref.shape:
         row["delta_rel"] = float((y - ref).abs().max() / ref.abs().max().clamp(min=1e-12))
