@@ -1,7 +1,9 @@
 """DDP readiness of every trainable task-table row with the user's blocks in the model.
 
 Ultralytics' multi-GPU launcher (``generate_ddp_file``) cloudpickles {trainer class, args, model, callbacks};
-each worker rebuilds the trainer from that state and, in ``setup_model``, the model from the args alone. Here,
+each worker rebuilds the trainer from that state. zoo's trainers send the built model (``_BuildsZooModel.train``),
+so workers import the user's block module by name when they unpickle it; a model sent as a YAML string would be
+rebuilt in ``setup_model`` from the args alone, and this test checks that path too (after the unpickle). Here,
 per row, the parent builds the row's trainer on the user's YAML, writes the launcher's own state file and
 records its model's eval output; one fresh interpreter then does what each worker does and checks that the
 model rebuilt from args takes the parent's state dict (same keys and shapes) and gives the same output.
