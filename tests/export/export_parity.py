@@ -21,11 +21,14 @@ class Tolerance:
         pixels (float): Least fraction of equal pixels in semantic class maps.
         box_rel (float): Largest box-coordinate and confidence difference, relative to the value (at least 1).
         probs (float): Largest absolute difference of class probabilities (top-1 must be equal too).
+        logits (float): Largest absolute difference of semantic logits, relative to the largest eager logit
+            (only where an export keeps logits: TorchScript).
     """
 
     pixels: float
     box_rel: float
     probs: float
+    logits: float = 1e-4
 
 
 # fp32 runtimes (ONNX Runtime, OpenVINO f32): the thresholds of issue 12.
@@ -46,6 +49,30 @@ def check_semantic(ref, got, tol: Tolerance) -> float:
     equal = (a == b).float().mean().item()
     assert equal >= tol.pixels, f"only {equal:.4%} of pixels agree (need {tol.pixels:.2%})"
     return equal
+
+
+def _first(out) -> torch.Tensor:
+    """The main output tensor of a backend (eval models return ``(y, extras)``)."""
+    while isinstance(out, (list, tuple)):
+        out = out[0]
+    return out
+
+
+def check_logits(ref, got, tol: Tolerance) -> float:
+    """Semantic logits of two backends on the same input, at input size: within ``tol.logits`` (relative).
+
+    Eager returns logits at the head's stride; exports upsample in the graph. The eager side is upsampled the
+    way Ultralytics' predictor does (bilinear, corners not aligned) before comparing. Returns the difference.
+    """
+    import torch.nn.functional as F
+
+    a, b = _first(ref).float(), _first(got).float()
+    assert a.ndim == b.ndim == 4 and a.shape[:2] == b.shape[:2], f"not logits: {tuple(a.shape)} vs {tuple(b.shape)}"
+    if a.shape[2:] != b.shape[2:]:
+        a = F.interpolate(a, b.shape[2:], mode="bilinear", align_corners=False)
+    rel = ((a - b).abs().max() / a.abs().max().clamp(min=1e-12)).item()
+    assert rel <= tol.logits, f"logits differ by {rel:.2e} of the largest (tolerance {tol.logits:.0e})"
+    return rel
 
 
 def _unmatched(a, b, tol: Tolerance) -> list[str]:

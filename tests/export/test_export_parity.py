@@ -1,4 +1,5 @@
-"""Exported models predict what eager PyTorch predicts: ONNX Runtime and OpenVINO, one small model per family.
+"""Exported models predict what eager PyTorch predicts: TorchScript, ONNX Runtime and OpenVINO, one small model per
+family.
 
 Each model is built with random weights (seed 0), exported by Ultralytics' exporter, loaded with
 ``zoo.load(exported_path)`` and run through Ultralytics' predictor, as users run it. Tolerances are in
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from export_parity import BF16, CHECKS, FP32, image_tensor
+from export_parity import BF16, CHECKS, FP32, check_logits, image_tensor
 
 import zoo
 
@@ -80,6 +81,18 @@ def _predict(path: str, task: str, x: torch.Tensor, size: int, setup=None):
     if setup is not None:
         setup(model.predictor.model.backend)
     return model, model.predict(x, imgsz=size, device="cpu", verbose=False)[0]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torchscript_matches_eager(name, eager, exported):
+    """Ultralytics' TorchScript export (a trace), run by Ultralytics' TorchScript backend, within fp32 tolerances."""
+    model, x, ref, _ = eager(name)
+    loaded, got = _predict(exported(name, "torchscript"), model.task, x, MODELS[name])
+    assert type(loaded.predictor.model.backend).__name__ == "TorchScriptBackend"
+    print(f"{name} torchscript: {CHECKS[model.task](ref, got, FP32)}")
+    if model.task == "semantic":  # a trace keeps the logits (ONNX and OpenVINO exports bake the argmax in)
+        with torch.inference_mode():
+            print(f"{name} torchscript logits: {check_logits(model.predictor.model(x), loaded.predictor.model(x), FP32)}")
 
 
 @pytest.mark.parametrize("name", MODELS)
