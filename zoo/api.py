@@ -94,7 +94,8 @@ def load(
         weights (str | Path | None): ``"DEFAULT"``, a manifest tag, ``<model>.<tag>``, a file or a URL.
         nc (int | None): Number of classes; differing from the weights re-initialises the head (reported).
             Default: the ``nc`` of a manifest entry that covers the whole model (a published fine-tune loads with
-            its own classes), else the architecture's.
+            its own classes), else the architecture's. Such an entry's ``input_size`` also becomes the default
+            ``imgsz`` of predict, val and train (an ``imgsz=`` you pass wins).
         verbose (bool): Print the model summary.
         trusted (bool): Unpickle ``.pt`` files fully, which runs any code they carry; only for files whose
             origin you trust. By default checkpoints are read by zoo's restricted unpickler, which accepts
@@ -120,10 +121,14 @@ def load(
             weights_options.setdefault("allow_pickle", "trusted")
 
         name = weights_model_name(zoo_model.model.yaml)
-        entry_nc = None if nc is not None else _whole_model_nc(weights, name, weights_options.get("manifest"))
+        entry = _whole_model_entry(weights, name, weights_options.get("manifest"))
+        entry_nc = entry.nc if entry is not None and nc is None and isinstance(entry.nc, int) else None
         if entry_nc is not None and entry_nc != zoo_model.model.yaml.get("nc"):
             # weights for the whole model define its classes, as torchvision's weights= sets num_classes
             zoo_model = ZooModel(model, task=task, verbose=verbose, nc=entry_nc, trusted=trusted)
+        if entry is not None and entry.meta.get("input_size"):
+            # the size the weights were trained and evaluated at, until the caller passes imgsz= (timm's data config)
+            zoo_model.overrides.setdefault("imgsz", int(max(entry.meta["input_size"][-2:])))
         zoo_model.load_report = load_weights(zoo_model.model, weights, model_name=name, **weights_options)
         zoo_model.ckpt = zoo_model.ckpt or {"weights": str(weights)}  # train() then starts from these weights
     return zoo_model
@@ -218,8 +223,8 @@ def weights_entries(name: str) -> list[dict]:
     ]
 
 
-def _whole_model_nc(weights: Any, model_name: str | None, manifest: Any = None) -> int | None:
-    """The number of classes of a manifest entry that covers the whole model, or None (files, URLs, partial entries).
+def _whole_model_entry(weights: Any, model_name: str | None, manifest: Any = None) -> Any:
+    """The manifest entry ``weights`` names when it covers the whole model, or None (files, URLs, partial entries).
 
     Only names are resolved here (nothing is downloaded or read); a name that does not resolve is left for
     :func:`zoo.weights.load_weights` to report.
@@ -233,6 +238,4 @@ def _whole_model_nc(weights: Any, model_name: str | None, manifest: Any = None) 
     except (WeightsError, TypeError, ValueError):
         return None
     entry = ref.entry
-    if entry is None or entry.coverage_for(model_name) != "model" or not isinstance(entry.nc, int):
-        return None
-    return entry.nc
+    return entry if entry is not None and entry.coverage_for(model_name) == "model" else None

@@ -105,3 +105,19 @@ def test_files_without_statistics_leave_the_model_as_built(tmp_path):
     report = load_weights(model, file, allow_pickle=True)
     assert not any("standardis" in n for n in report.notes), report
     assert torch.equal(encoder.mean, before[0]) and torch.equal(encoder.std, before[1]) and encoder.normalize
+
+
+def test_the_entrys_input_size_is_the_default_imgsz(through_mirror):
+    """vit-t-cls with its 224-pixel weights predicts at 224 unless told otherwise (timm's data config does so)."""
+    _, model, meta = through_mirror("vit-t-cls.augreg_in21k_ft_in1k", "vit-t-cls")
+    shapes = []
+    hook = model.model.model[0].register_forward_hook(lambda m, args, out: shapes.append(tuple(args[0].shape[-2:])))
+    try:
+        model.predict(BUS, verbose=False)
+        default = shapes[-1]  # the image's forward pass comes last (after the backend's warm-up)
+        model.predict(BUS, imgsz=64, verbose=False)
+        given = shapes[-1]
+    finally:
+        hook.remove()
+    assert meta["input_size"][-2:] == [224, 224]
+    assert (default, given) == ((224, 224), (64, 64))
