@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from zoo.bench.formats_report import formats_table
+from zoo.bench.measure import time_forward
 from zoo.bench.rounds import _row, _zoo_vs_reference
 from zoo.bench.variants import build_variant, output_delta, prepare
 
@@ -53,14 +54,21 @@ def test_table_shows_spread_and_errors():
 def test_zoo_vs_reference_is_taken_within_each_round():
     zoo_times = [[10.0, 10.0], [40.0, 40.0], [20.0, 20.0]]  # the machine slows down in round 2
     ref_times = [[12.0, 12.0], [40.0, 40.0], [10.0, 10.0]]
+    zoo_cpu, ref_cpu = [[10.0], [10.0], [10.0]], [[11.0], [10.0], [9.0]]  # CPU time leaves the slow-down out
     row = {"format": "reference-cl"}
-    _zoo_vs_reference(row, zoo_times, ref_times)
+    _zoo_vs_reference(row, zoo_times, ref_times, zoo_cpu, ref_cpu)
     assert row["zoo_vs_ref_rounds"] == [1.2, 1.0, 0.5]  # > 1: zoo faster than the reference in that round
     assert (row["zoo_vs_ref"], row["zoo_vs_ref_min"], row["zoo_vs_ref_max"]) == (1.0, 0.5, 1.2)
+    assert (row["zoo_vs_ref_cpu"], row["zoo_vs_ref_cpu_min"], row["zoo_vs_ref_cpu_max"]) == (1.0, 0.9, 1.1)
     assert row["zoo_format"] == "torch-fused-cl"
     line = formats_table({"results": [{**row, "model": "m", "median_ms": 11.0, "p90_ms": 12.0,
                                         "images_per_s": 90.9, "reference": "timm:x"}]})[-1]
-    assert "timm:x (own weights), **zoo torch-fused-cl ÷ this: 1.00× [0.50–1.20]**" in line
+    assert "timm:x (own weights), **zoo torch-fused-cl ÷ this: 1.00× [0.50–1.20], CPU time 1.00× [0.90–1.10]**" in line
+
+
+def test_time_forward_records_cpu_time_per_pass():
+    timing = time_forward(torch.nn.Linear(8, 8).eval(), torch.rand(2, 8), iters=3, warmup=1)
+    assert len(timing.times) == len(timing.cpu_times) == 3 and all(t >= 0 for t in timing.cpu_times)
 
 
 def test_reference_variant_is_the_reference_network(tmp_path):

@@ -11,7 +11,8 @@ __all__ = ["formats_table", "write_formats_results"]
 _CSV_KEYS = (
     "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
     "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
-    "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "error",
+    "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "zoo_vs_ref_cpu", "zoo_vs_ref_cpu_min", "zoo_vs_ref_cpu_max",
+    "cpu_median_ms", "error",
 )
 
 
@@ -26,8 +27,10 @@ def _delta(row: dict) -> str:
     if row.get("reference"):
         parts.append(f"{row['reference']} (own weights)")
     if row.get("zoo_vs_ref") is not None:
+        cpu = (f", CPU time {row['zoo_vs_ref_cpu']:.2f}× [{row['zoo_vs_ref_cpu_min']:.2f}–"
+               f"{row['zoo_vs_ref_cpu_max']:.2f}]" if row.get("zoo_vs_ref_cpu") is not None else "")
         parts.append(f"**zoo {row['zoo_format']} ÷ this: {row['zoo_vs_ref']:.2f}× "
-                     f"[{row['zoo_vs_ref_min']:.2f}–{row['zoo_vs_ref_max']:.2f}]**")
+                     f"[{row['zoo_vs_ref_min']:.2f}–{row['zoo_vs_ref_max']:.2f}]{cpu}**")
     return ", ".join(parts) or "-"
 
 

@@ -38,6 +38,8 @@ class Timing:
         p90_ms (float): 90th percentile latency per pass, milliseconds.
         throughput (float): Images per second at the median latency.
         times (tuple[float, ...]): Every timed pass, seconds.
+        cpu_times (tuple[float, ...]): CPU time of this process (all its threads) during each timed pass, seconds:
+            on a shared machine, time spent descheduled is not in it, so single-thread comparisons drift less.
     """
 
     batch: int
@@ -45,6 +47,7 @@ class Timing:
     p90_ms: float
     throughput: float
     times: tuple[float, ...] = ()
+    cpu_times: tuple[float, ...] = ()
 
 
 def _sync(device: torch.device) -> None:
@@ -78,12 +81,13 @@ def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor, *, iters: i
         for _ in range(warmup):
             model(x)
         _sync(device)
-        times = []
+        times, cpu_times = [], []
         for _ in range(max(1, iters)):
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             model(x)
             _sync(device)
             times.append(time.perf_counter() - t)
+            cpu_times.append(time.process_time() - c)
     median = statistics.median(times)
     return Timing(
         batch=x.shape[0],
@@ -91,6 +95,7 @@ def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor, *, iters: i
         p90_ms=_percentile(times, 90) * 1e3,
         throughput=x.shape[0] / median,
         times=tuple(times),
+        cpu_times=tuple(cpu_times),
     )
 
 

@@ -106,13 +106,21 @@ def _row(model: str, fmt: str, ready: dict, times: list[list[float]], base: list
     return row
 
 
-def _zoo_vs_reference(row: dict, zoo_times: list[list[float]] | None, ref_times: list[list[float]]) -> None:
-    """On a reference row: zoo's speed over the reference's, per round (> 1: zoo faster), against its paired format."""
+def _zoo_vs_reference(row: dict, zoo_times: list[list[float]] | None, ref_times: list[list[float]],
+                      zoo_cpu: list[list[float]] | None = None, ref_cpu: list[list[float]] | None = None) -> None:
+    """On a reference row: zoo's speed over the reference's, per round (> 1: zoo faster), against its paired format.
+
+    ``zoo_vs_ref`` compares wall-clock medians; ``zoo_vs_ref_cpu`` the processes' CPU time per pass, which leaves
+    out time spent descheduled by other work on the machine (meaningful with ``threads=1``).
+    """
     if not zoo_times:
         return
     ratios = [statistics.median(r) / statistics.median(z) for z, r in zip(zoo_times, ref_times)]
     row.update(zoo_vs_ref=statistics.median(ratios), zoo_vs_ref_min=min(ratios), zoo_vs_ref_max=max(ratios),
                zoo_vs_ref_rounds=[round(r, 3) for r in ratios], zoo_format=REFERENCE_PAIRS[row["format"]])
+    if zoo_cpu and ref_cpu:
+        cpu = [statistics.median(r) / statistics.median(z) for z, r in zip(zoo_cpu, ref_cpu)]
+        row.update(zoo_vs_ref_cpu=statistics.median(cpu), zoo_vs_ref_cpu_min=min(cpu), zoo_vs_ref_cpu_max=max(cpu))
 
 
 def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Random) -> tuple[dict, dict, list]:
@@ -125,8 +133,9 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
         rng (random.Random): Shuffles the order of each round.
 
     Returns:
-        (tuple): ``(ready, times, orders)``: variant key -> its ready line (``error`` when it failed to start);
-            key -> per-round lists of pass times (ms) of the variants that started; the order of each round.
+        (tuple): ``(ready, times, orders, cpu)``: variant key -> its ready line (``error`` when it failed to
+            start); key -> per-round lists of pass times (ms) of the variants that started; the order of each
+            round; key -> per-round lists of the worker's CPU time per pass (ms).
 
     Raises:
         RuntimeError: When a started variant fails during the rounds.
@@ -141,6 +150,7 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
             else:
                 workers[v.key] = w
         times: dict[str, list[list[float]]] = {k: [] for k in workers}
+        cpu: dict[str, list[list[float]]] = {k: [] for k in workers}
         orders = []
         for r in range(settings.rounds):
             order = list(workers)
@@ -151,11 +161,12 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
                 if "error" in got:
                     raise RuntimeError(f"{spec['model']} {key}: {got['error']}")
                 times[key].append(got["times_ms"])
+                cpu[key].append(got["cpu_ms"])
                 time.sleep(SETTLE_S)
     finally:
         for w in workers.values():
             w.close()
-    return ready, times, orders
+    return ready, times, orders, cpu
 
 
 def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng: random.Random) -> list[dict]:
@@ -165,13 +176,17 @@ def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng:
     if "error" in prep:
         return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
     spec["task"] = prep["task"]
-    ready, times, orders = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings, rng)
+    ready, times, orders, cpu = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings,
+                                            rng)
     rows = [{"model": model, "format": f, "error": ready[f]["error"]} for f in formats if "error" in ready[f]]
     base = times.get(BASELINE)
     rows += [_row(model, f, ready[f], times[f], base) for f in times]
     for row in rows:
-        if row["format"] in REFERENCE_PAIRS and "error" not in row:
-            _zoo_vs_reference(row, times.get(REFERENCE_PAIRS[row["format"]]), times[row["format"]])
+        f = row["format"]
+        if f in REFERENCE_PAIRS and "error" not in row:
+            _zoo_vs_reference(row, times.get(REFERENCE_PAIRS[f]), times[f], cpu.get(REFERENCE_PAIRS[f]), cpu[f])
+        if "error" not in row:
+            row["cpu_median_ms"] = statistics.median([t for r in cpu[f] for t in r])
     for row in rows:
         row["orders"] = orders
     return rows

@@ -118,7 +118,7 @@ def run_search(models: list[str], settings, formats: list[str], threads: tuple[i
                      for v in variants]
             continue
         spec["task"] = prep["task"]
-        ready, times, orders = time_rounds(spec, variants, settings, rng)
+        ready, times, orders, _ = time_rounds(spec, variants, settings, rng)
         model_rows, best[model] = search_rows(model, variants, ready, times)
         rows += [{**r, "orders": orders} for r in model_rows]
     env["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None

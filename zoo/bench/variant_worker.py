@@ -63,7 +63,7 @@ def _serve(spec: dict, fmt: str) -> None:
             break
         ask = json.loads(line)
         timing = time_forward(run, x, iters=int(ask["iters"]), warmup=int(ask["warmup"]))
-        _say({"times_ms": [t * 1e3 for t in timing.times]})
+        _say({"times_ms": [t * 1e3 for t in timing.times], "cpu_ms": [t * 1e3 for t in timing.cpu_times]})
 
 
 def main(argv: list[str] | None = None) -> int:
