@@ -149,13 +149,11 @@ class ViTBackbone(nn.Module):
         """Return ``[pooled (B, C), token map (B, C, H/patch, W/patch)]`` for images in ``[0, 1]``."""
         h, w = self.check_size(*x.shape[-2:])
         if self.normalize:
-            x = (x - self.mean).div_(self.std)  # in place on the fresh difference: one image-sized buffer, same values
+            x = (x - self.mean) / self.std
         tokens = self.forward_features(x)
         pooled = self.vit.forward_head(tokens, pre_logits=True)
         grid = tokens[:, self.vit.num_prefix_tokens :]
-        # A view, not a copy (reshape of the transpose copied every token): a classifier never reads the map, and a
-        # detector's first convolution lays it out as it needs, once.
-        return [pooled, grid.transpose(1, 2).unflatten(2, (h, w))]
+        return [pooled, grid.transpose(1, 2).reshape(x.shape[0], self.embed_dim, h, w)]
 
 
 @register_module(rule=rules.from_module())
