@@ -1,13 +1,14 @@
-"""Safe loading and validation of model YAML files.
+"""Loading, resolving and validating model YAML files.
 
-A model YAML is data: this module parses it with a safe loader, checks its shape row by row and
-reports any problem with the file, the row and what to change. Nothing in a YAML is executed:
-``!!python/*`` tags are refused, activations are parsed (``nn.SiLU()``, ``nn.LeakyReLU(0.1)``)
-rather than evaluated, and string arguments are YAML symbols, Python literals or plain words.
+A model YAML is data: this module finds it (on disk, or shipped with Ultralytics under a scaled name),
+reads it through :mod:`zoo.yaml_reader`, checks its shape row by row and reports any problem with the
+file, the row and what to change. Nothing in a YAML is executed: activations are parsed
+(``nn.SiLU()``, ``nn.LeakyReLU(0.1)``) rather than evaluated, and string arguments are YAML symbols,
+Python literals or plain words. Layers, repeats and classes are checked against :func:`limits`
+(:mod:`zoo.limits`) before anything is built.
 
-The work a file may ask for is bounded (:data:`LIMITS`): its size, its node count with YAML aliases
-expanded, its nesting, layers, repeats, channels, classes and an estimated parameter count are checked
-before anything is built. Duplicate keys are refused rather than letting the last one win.
+The limits, the YAML reader and the errors live in their own modules; their public names are
+importable from here too (``zoo.config.using_limits``, ``zoo.config.load_yaml``, ...).
 
 Torch-free: listing architectures reads their YAMLs through this module.
 """
@@ -15,23 +16,17 @@ Torch-free: listing architectures reads their YAMLs through this module.
 from __future__ import annotations
 
 import ast
-import contextlib
-import contextvars
-import dataclasses
-import errno
 import importlib.util
 import math
-import os
 import re
-import stat
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from zoo.registry import MODULES, InvalidNameError, clip_text, short_repr, validate_name
+from zoo.errors import InvalidNameError, LimitExceededError, ModelConfigError, short_repr
+from zoo.limits import LIMITS, Limits, limit_error, limits, using_limits
+from zoo.names import validate_name
+from zoo.registry import MODULES
+from zoo.yaml_reader import load_yaml, parse_yaml_text, path_text
 
 __all__ = [
     "ModelConfigError",
@@ -60,299 +55,6 @@ _ACTIVATION = re.compile(r"^\s*(?:torch\.)?nn\.([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)
 _PLAIN_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _MAX_LITERAL = 1000  # characters of a string argument read as a Python literal
 _SCALE_SUFFIX = re.compile(r"^(yolo(?:e-)?v?\d+)([nslmxtcebw])(.*)$")  # yolo26n-sem → yolo26 + n + -sem
-
-try:  # libyaml is 10x faster; both loaders are safe
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
-
-
-class ModelConfigError(ValueError):
-    """A model YAML that zoo refuses, with the file, the row and the problem."""
-
-
-class LimitExceededError(ModelConfigError):
-    """A model YAML that asks for more work than :func:`limits` allows; the message says how to raise it."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on the work one model YAML may ask for. Real models stay far below each one.
-
-    Every field can be raised (or lowered) for one process with the environment variable
-    ``ZOO_MAX_<FIELD>`` (``ZOO_MAX_PARAMS=3e9``), or in code for a block with
-    ``with zoo.config.using_limits(params=3_000_000_000): ...``, which wins over the environment.
-
-    Attributes:
-        yaml_bytes (int): Size of a model YAML file (stock YAMLs are under 10 KB).
-        yaml_nodes (int): YAML nodes counted with aliases expanded (a stock YAML has about 1,000); stops
-            "billion laughs" files that expand a few anchors into 10^9 items.
-        yaml_depth (int): Nesting of lists and mappings (a model YAML needs about 6).
-        layers (int): Rows in ``backbone`` plus ``head`` (stock YAMLs have at most about 60).
-        repeats (int): A row's repeat count, before and after depth scaling (stock YAMLs: at most 9).
-        channels (int): Output channels of one layer (real models: a few thousand).
-        nc (int): Number of classes (ImageNet-21k has 21,841).
-        params (int): Parameters of the whole model, counted per layer by building it on the ``meta`` device
-            (no memory) before the real build. Layers whose constructor cannot run on ``meta`` are not counted.
-        activations (int): Elements of one layer's output in the 256x256 stride probe, measured on a ``meta``
-            copy of the model before the real probe runs (1 GiB of float32 by default).
-    """
-
-    yaml_bytes: int = 1 << 20
-    yaml_nodes: int = 100_000
-    yaml_depth: int = 50
-    layers: int = 1_000
-    repeats: int = 1_000
-    channels: int = 1 << 16
-    nc: int = 1 << 16
-    params: int = 1_000_000_000
-    activations: int = 1 << 28
-
-
-LIMITS = Limits()
-_OVERRIDES: contextvars.ContextVar[dict] = contextvars.ContextVar("zoo_limits", default={})
-
-
-def limits() -> Limits:
-    """The limits in force: :data:`LIMITS`, then ``ZOO_MAX_<FIELD>`` variables, then :func:`using_limits`.
-
-    Raises:
-        ValueError: For a ``ZOO_MAX_*`` variable that is not a positive number.
-    """
-    changes = {}
-    for f in dataclasses.fields(Limits):
-        var = f"ZOO_MAX_{f.name.upper()}"
-        if (raw := os.environ.get(var)) is not None:
-            try:
-                value = int(float(raw))
-            except (ValueError, OverflowError):
-                value = 0
-            if value < 1:
-                raise ValueError(f"environment variable {var}={short_repr(raw)} must be a positive number, e.g. {var}=1e9")
-            changes[f.name] = value
-    changes.update(_OVERRIDES.get())
-    return dataclasses.replace(LIMITS, **changes) if changes else LIMITS
-
-
-@contextlib.contextmanager
-def using_limits(**changes: int) -> Iterator[Limits]:
-    """Raise (or lower) limits for the code in the ``with`` block (this thread or task only).
-
-    Args:
-        **changes (int): Fields of :class:`Limits`, e.g. ``params=3_000_000_000``.
-
-    Yields:
-        (Limits): The limits in force inside the block.
-    """
-    names = {f.name for f in dataclasses.fields(Limits)}
-    if unknown := sorted(set(changes) - names):
-        raise TypeError(f"using_limits: unknown limit(s) {unknown}; the limits are {sorted(names)}")
-    token = _OVERRIDES.set({**_OVERRIDES.get(), **{k: int(v) for k, v in changes.items()}})
-    try:
-        yield limits()
-    finally:
-        _OVERRIDES.reset(token)
-
-
-def limit_error(source: str, what: str, value: Any, field: str, lim: Limits | None = None) -> LimitExceededError:
-    """A :class:`LimitExceededError` naming the file, what exceeded which limit, and how to raise it."""
-    bound = getattr(lim or limits(), field)
-    return LimitExceededError(
-        f"{source}: {what} {short_repr(value, 60)} exceeds the limit {bound:,} ({field}); a real model stays far "
-        f"below it. If this model is real, raise it: ZOO_MAX_{field.upper()}=<n> in the environment or "
-        f"zoo.config.using_limits({field}=<n>)."
-    )
-
-
-def load_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping safely, within :func:`limits`.
-
-    Args:
-        path (str | Path): The file.
-
-    Returns:
-        (dict): The parsed mapping.
-
-    Raises:
-        ModelConfigError: For a missing or unreadable file (a directory, a path too long, no permission),
-            non-UTF-8 bytes, YAML syntax, ``!!python`` tags, duplicate keys, recursive aliases or a
-            document that is not a mapping.
-        LimitExceededError: For a file, an alias expansion or a nesting beyond :func:`limits`.
-    """
-    path = Path(path)
-    source = _path_text(path)
-    lim = limits()
-    raw = _read_bounded(path, source, lim)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ModelConfigError(
-            f"{source}: not UTF-8 text (invalid byte 0x{raw[e.start]:02x} at offset {e.start}); save the file as UTF-8"
-        ) from None
-    data = parse_yaml_text(text, source, lim)
-    if not isinstance(data, dict):
-        raise ModelConfigError(f"{source}: expected a mapping with 'backbone' and 'head', got {type(data).__name__}")
-    return data
-
-
-def _path_text(path: Path) -> str:
-    text = str(path)
-    return text if len(text) <= 300 else f"{text[:150]}...{text[-140:]} ({len(text)} characters)"
-
-
-def _read_bounded(path: Path, source: str, lim: Limits) -> bytes:
-    """The file's bytes, refusing what is not a regular file or is larger than ``lim.yaml_bytes``."""
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise ModelConfigError(f"{source}: is a directory, not a model YAML file")
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            raise ModelConfigError(f"{source}: not a regular file; a model YAML is a file on disk")
-        if info.st_size > lim.yaml_bytes:
-            raise limit_error(source, "file size (bytes)", info.st_size, "yaml_bytes", lim)
-        with open(path, "rb") as f:
-            raw = f.read(lim.yaml_bytes + 1)
-    except FileNotFoundError:
-        raise ModelConfigError(f"{source}: no such model YAML file") from None
-    except OSError as e:
-        if e.errno == errno.ENAMETOOLONG:
-            raise ModelConfigError(f"{source}: path too long for this system ({os.strerror(e.errno)})") from None
-        raise ModelConfigError(f"{source}: cannot read the model YAML ({type(e).__name__}: {e.strerror or e})") from None
-    if len(raw) > lim.yaml_bytes:  # grew while we read it
-        raise limit_error(source, "file size (bytes)", len(raw), "yaml_bytes", lim)
-    return raw
-
-
-def parse_yaml_text(text: str, source: str = "<yaml>", lim: Limits | None = None) -> Any:
-    """Parse YAML text with a safe loader, after checking its size with aliases expanded.
-
-    Args:
-        text (str): The document.
-        source (str): Its name, for messages.
-        lim (Limits | None): Limits to apply (default :func:`limits`).
-
-    Returns:
-        The parsed document.
-
-    Raises:
-        ModelConfigError: For syntax, refused tags, duplicate keys or recursive aliases.
-        LimitExceededError: For more nodes (aliases expanded) or deeper nesting than allowed.
-    """
-    lim = lim or limits()
-    if len(text) > lim.yaml_bytes:
-        raise limit_error(source, "text size (characters)", len(text), "yaml_bytes", lim)
-    try:
-        _check_events(text, source, lim)
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None
-            _check_duplicate_keys(loader, node, source)
-            return loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.constructor.ConstructorError as e:
-        mark = f" at line {e.problem_mark.line + 1}" if e.problem_mark else ""
-        if "could not determine a constructor" in str(e.problem):
-            raise ModelConfigError(
-                f"{source}{mark}: tag refused ({short_repr(e.problem, 200)}); model YAMLs hold data only, no Python objects"
-            ) from None
-        raise ModelConfigError(f"{source}{mark}: {short_repr(e.problem, 200)}") from None
-    except yaml.YAMLError as e:
-        raise ModelConfigError(f"{source}: invalid YAML: {clip_text(str(e), 500)}") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as e:
-        if isinstance(e, ModelConfigError):
-            raise
-        # e.g. an int of 5,000 digits, a date like 2001-13-45: values Python refuses to construct
-        raise ModelConfigError(f"{source}: a value cannot be read ({type(e).__name__}: {clip_text(str(e), 200)})") from None
-
-
-def _check_events(text: str, source: str, lim: Limits) -> None:
-    """Count nodes with aliases expanded and nesting depth from the event stream, before composing.
-
-    Iterative and memory-flat: an anchored node's expanded size is remembered, each alias adds it, and the
-    count stops at the budget. Composing first is unsafe: libyaml recurses in C and crashes on deep nesting.
-    """
-    loader = _Loader(text)
-    try:
-        nodes, sizes, open_nodes = 0, {}, []  # open_nodes: (anchor, node count at start)
-        while not _next_event_ready(loader, source, lim):
-            event = loader.get_event()
-            if isinstance(event, yaml.ScalarEvent):
-                nodes += 1
-                if event.anchor:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                nodes += 1
-                open_nodes.append((event.anchor, nodes))
-                if len(open_nodes) > lim.yaml_depth:
-                    raise limit_error(
-                        f"{source} at line {event.start_mark.line + 1}", "nesting depth", len(open_nodes), "yaml_depth", lim
-                    )
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                anchor, start = open_nodes.pop()
-                if anchor:
-                    sizes[anchor] = nodes - start + 1
-            elif isinstance(event, yaml.AliasEvent):
-                if any(anchor == event.anchor for anchor, _ in open_nodes):
-                    raise ModelConfigError(
-                        f"{source} at line {event.start_mark.line + 1}: alias *{short_repr(event.anchor, 60)} refers to "
-                        "a node that contains it (a recursive structure); model YAMLs are trees"
-                    )
-                nodes += sizes.get(event.anchor, 1)
-            if nodes > lim.yaml_nodes:
-                raise limit_error(
-                    f"{source} at line {event.start_mark.line + 1}", "node count with aliases expanded (at least)",
-                    nodes, "yaml_nodes", lim,
-                )
-    finally:
-        loader.dispose()
-
-
-def _next_event_ready(loader: Any, source: str, lim: Limits) -> bool:
-    """``check_event(StreamEnd)``, with libyaml's own nesting refusal reported as the depth limit.
-
-    Recent libyaml scanners stop at 1,000 flow levels while reading ahead, before the event that would
-    cross zoo's lower limit reaches the counter; either way the file nests deeper than the limit.
-    """
-    try:
-        return loader.check_event(yaml.StreamEndEvent)
-    except yaml.YAMLError as e:
-        if "nesting depth" not in str(getattr(e, "problem", "")):
-            raise
-        line = e.problem_mark.line + 1 if getattr(e, "problem_mark", None) else "?"
-        raise limit_error(f"{source} at line {line}", "nesting depth (at least)", lim.yaml_depth + 1, "yaml_depth",
-                          lim) from None
-
-
-def _check_duplicate_keys(loader: Any, root: yaml.Node, source: str) -> None:
-    """Refuse a mapping that names a key twice (YAML loaders keep the last silently)."""
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict = {}
-            for key, value in node.value:
-                stack.append(value)
-                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
-                    stack.append(key)
-                    continue
-                try:
-                    ident = loader.construct_object(key)  # 1, 0x1 and true are one Python key
-                    line = first.setdefault(ident, key.start_mark.line + 1)
-                except TypeError:  # unhashable: the constructor refuses it with its own message
-                    continue
-                if line != key.start_mark.line + 1:
-                    raise ModelConfigError(
-                        f"{source} at line {key.start_mark.line + 1}: duplicate key {short_repr(key.value, 60)} "
-                        f"(first at line {line}); remove one, YAML would silently keep the last"
-                    )
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
 
 
 def load_model_yaml(path: str | Path, scale: str | None = None) -> dict:
@@ -391,7 +93,7 @@ def resolve_yaml_path(path: str | Path) -> tuple[Path, str | None]:
     stock, scale = find_stock_yaml(file.name) if len(file.name) <= 255 else (None, None)
     if stock is None:
         raise ModelConfigError(
-            f"{_path_text(file)}: no such model YAML file (nor an Ultralytics stock YAML of that name)"
+            f"{path_text(file)}: no such model YAML file (nor an Ultralytics stock YAML of that name)"
         )
     return stock, scale
 

@@ -17,6 +17,10 @@ Contract:
     * A ``zoo.modules`` entry point whose import fails is reported by name (a :class:`PluginImportWarning`
       at discovery and a line in unknown-name errors); lookups of every other name keep working.
 
+The pieces live beside it: the trust rule for dotted names in :mod:`zoo.trust`, entry-point discovery
+in :mod:`zoo.plugins`, name syntax in :mod:`zoo.names`, the errors in :mod:`zoo.errors`. Their public
+names are importable from here too.
+
 This module imports no torch: listing and registering are instant.
 """
 
@@ -25,18 +29,28 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-import re
-import reprlib
 import sys
 import threading
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from zoo import rules as _rules
+from zoo import trust as _trust
+from zoo.errors import (
+    DuplicateNameError,
+    InvalidNameError,
+    ModuleImportError,
+    ModuleNotAllowedError,
+    PluginImportWarning,
+    RegistryError,
+    UnknownNameError,
+    clip_text,
+    short_repr,
+)
+from zoo.names import validate_name
+from zoo.plugins import ENTRY_POINT_GROUP, TRUSTED_GROUPS, load_entry_points
 from zoo.rules import Rule
 
 __all__ = [
@@ -56,67 +70,6 @@ __all__ = [
     "clip_text",
     "ENTRY_POINT_GROUP",
 ]
-
-ENTRY_POINT_GROUP = "zoo.modules"
-# Packages declared in these groups are trusted: installing them was the user's decision.
-TRUSTED_GROUPS = (ENTRY_POINT_GROUP, "zoo.architectures")
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
-_MAX_NAME = 200  # longer than any real import path; keeps messages and regex work small
-
-
-class RegistryError(Exception):
-    """Base class of registry errors."""
-
-
-class UnknownNameError(RegistryError, LookupError):
-    """A name that no registered, contributed or stock module carries."""
-
-
-class DuplicateNameError(RegistryError, ValueError):
-    """A registration under a name that is already taken."""
-
-
-class InvalidNameError(RegistryError, ValueError):
-    """A name that is not a Python identifier or a dotted import path."""
-
-
-class ModuleNotAllowedError(UnknownNameError):
-    """A dotted name whose module zoo may not import: not zoo's, not an entry-point package, not allowed.
-
-    Fix: import the module yourself before loading (its blocks register), pass it to
-    :func:`allow_modules` (``zoo.load(..., modules=[...])``, ``modules=`` on the command line), or
-    declare it in your package's ``zoo.modules`` entry-point group.
-    """
-
-
-class ModuleImportError(RegistryError, ImportError):
-    """A module passed to :func:`allow_modules` (or a trusted one a YAML names) that failed to import.
-
-    Fix: check the name, install its package or put its folder on ``PYTHONPATH``.
-    """
-
-
-class PluginImportWarning(RuntimeWarning):
-    """A ``zoo.modules`` entry point failed to import; its blocks are unavailable, all other names work."""
-
-
-_REPR = reprlib.Repr()
-_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxlevel = 80, 80, 12, 12, 12, 4
-
-
-def short_repr(value: Any, limit: int = 200) -> str:
-    """``repr`` of ``value`` cut to about ``limit`` characters, for error messages.
-
-    A row of a YAML whose aliases expand to millions of items must not turn into a message of megabytes.
-    """
-    return clip_text(_REPR.repr(value), limit)
-
-
-def clip_text(text: str, limit: int = 300) -> str:
-    """``text`` cut to ``limit`` characters (an exception's message quoting a huge value, say)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -145,25 +98,6 @@ def _source_of(obj: Any) -> str:
         return f"{where} ({file}:{line})"
     except (TypeError, OSError):
         return where
-
-
-def validate_name(name: Any, *, dotted: bool = False) -> str:
-    """Check that ``name`` is an identifier (or, with ``dotted``, a dotted import path).
-
-    Raises:
-        InvalidNameError: If it contains path separators, spaces, calls or other syntax.
-    """
-    if not isinstance(name, str) or not name:
-        raise InvalidNameError(f"module names are non-empty strings, got {short_repr(name)}")
-    if len(name) <= _MAX_NAME and (_IDENTIFIER.match(name) or (dotted and _DOTTED.match(name))):
-        return name
-    hint = "use a Python identifier such as 'MyBlock'"
-    if dotted:
-        hint += " or a dotted import path such as 'my_package.blocks.MyBlock'"
-    raise InvalidNameError(
-        f"invalid module name {short_repr(name)}: {hint} (at most {_MAX_NAME} characters; "
-        "no path separators, spaces or calls)"
-    )
 
 
 class Registry:
@@ -297,19 +231,8 @@ class Registry:
             if self._discovered:
                 return
             self._discovered = True
-            if self._entry_point_group:
-                for ep in metadata.entry_points(group=self._entry_point_group):
-                    try:
-                        ep.load()
-                    except Exception as e:  # noqa: BLE001 - any error in a third party's import
-                        label = f"{ep.name} = {ep.value}"
-                        self._broken[label] = clip_text(f"{type(e).__name__}: {e}", 300)
-                        warnings.warn(
-                            f"zoo: entry point {label!r} of group {self._entry_point_group!r} failed to import "
-                            f"({self._broken[label]}); its blocks are unavailable. Fix or uninstall its package.",
-                            PluginImportWarning,
-                            stacklevel=3,
-                        )
+            if self._entry_point_group:  # the warning points at the caller of get() / discover()
+                load_entry_points(self._entry_point_group, self._broken, stacklevel=3)
             for location in self._location_modules():
                 importlib.import_module(location)
 
@@ -334,21 +257,9 @@ class Registry:
             (str | None): ``"already imported"``, ``"zoo's own"``, ``"entry point <name> = <value>"``,
                 ``"allowed by allow_modules"``, or None.
         """
-        if module in sys.modules:
-            return "already imported"
-        parts = module.split(".")
-        if any(p.startswith("__") for p in parts):  # zoo.__main__ runs the command line when imported
-            return None
-        if parts[0] == "zoo" or module in self._location_modules():
-            return "zoo's own"
-        if any(module == m or module.startswith(m + ".") for m in self._allowed):
-            return "allowed by allow_modules"
-        for group in self._trusted_groups:
-            for ep in metadata.entry_points(group=group):
-                declared = ep.module
-                if module == declared or module.startswith(declared + "."):
-                    return f"entry point {ep.name} = {ep.value} ({group})"
-        return None
+        return _trust.module_allowed(
+            module, own=self._location_modules, allowed=self._allowed, trusted_groups=self._trusted_groups
+        )
 
     def import_trusted(self, module: str, *, source: str = "") -> str:
         """Import ``module`` if :meth:`module_allowed` says so; used for dotted names and ``modules:`` keys.
@@ -367,36 +278,14 @@ class Registry:
         why = self.module_allowed(module)
         if why is None:
             raise ModuleNotAllowedError(self.not_allowed_message(module, source))
-        if module not in sys.modules:
-            try:
-                importlib.import_module(module)
-            except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
-                raise ModuleImportError(
-                    f"{source}{': ' if source else ''}module {module!r} ({why}) failed to import: "
-                    f"{clip_text(f'{type(e).__name__}: {e}', 300)}. Check the name, install its package or "
-                    "put its folder on PYTHONPATH."
-                ) from e
+        _trust.import_checked(module, why=why, source=source)
         return why
 
     def allow(self, names: Iterable[str] | str) -> list[str]:
         """Import modules the user trusts (see :func:`allow_modules`)."""
-        if isinstance(names, str):
-            names = [n.strip() for n in names.split(",") if n.strip()]
-        wanted = list(dict.fromkeys(names))
+        wanted = _trust.module_paths(names)
         for module in wanted:
-            if not isinstance(module, str) or not (_IDENTIFIER.match(module) or _DOTTED.match(module)):
-                raise InvalidNameError(
-                    f"allow_modules: {short_repr(module)} is not a module path; write e.g. 'my_package.blocks'"
-                )
-        for module in wanted:
-            try:
-                importlib.import_module(module)
-            except Exception as e:  # noqa: BLE001 - the module's own code may raise anything
-                raise ModuleImportError(
-                    f"allow_modules: module {module!r} failed to import: {clip_text(f'{type(e).__name__}: {e}', 300)}. "
-                    "Check the name, install its package or put its folder on PYTHONPATH (a module in the "
-                    "working folder is importable as 'name' when Python runs from there)."
-                ) from e
+            _trust.import_for_allow(module)
             with self._lock:
                 if module not in self._allowed:
                     self._allowed.append(module)
@@ -431,16 +320,7 @@ class Registry:
 
     def not_allowed_message(self, module: str, source: str = "") -> str:
         """The refusal for ``module``: why zoo does not import it and the three ways to allow it."""
-        where = f"{source}: " if source else ""
-        return (
-            f"{where}module {module!r} is not imported and zoo may not import it on a model file's behalf "
-            "(a file never makes code run). Imported are only zoo's own modules, packages declared in the "
-            f"{' or '.join(repr(g) for g in self._trusted_groups) or 'no'} entry-point group, and modules you allow. "
-            f"Fixes: import {module} yourself before loading (its blocks register); allow it explicitly with "
-            f"zoo.load(..., modules=[{module!r}]) (modules={module} on the command line, "
-            f"zoo.registry.allow_modules in code); or declare it in your package's pyproject.toml: "
-            f'[project.entry-points."{ENTRY_POINT_GROUP}"] blocks = "{module}".'
-        )
+        return _trust.not_allowed_message(module, source, self._trusted_groups)
 
     def _stock_names(self) -> list[str]:
         return self._fallback_names() if self._fallback_names else []
