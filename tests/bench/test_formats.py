@@ -8,7 +8,7 @@ import torch
 
 from zoo.bench.formats_report import formats_table
 from zoo.bench.measure import time_forward
-from zoo.bench.rounds import _row, _zoo_vs_reference
+from zoo.bench.rounds import _row, _zoo_vs_reference, format_rows
 from zoo.bench.variants import build_variant, output_delta, prepare
 
 
@@ -79,3 +79,18 @@ def test_reference_variant_is_the_reference_network(tmp_path):
     assert x.is_contiguous(memory_format=torch.channels_last) and info["layout"] == "channels_last"
     with torch.inference_mode():
         assert run(x).shape == (1, 1000)
+
+
+def test_format_rows_pair_reference_and_cpu_speedups():
+    ready = {f: {"ready": True} for f in ("torch", "reference", "torch-fused-cl")} | {"onnx": {"error": "no onnx"}}
+    times = {"torch": [[20.0], [40.0]], "reference": [[10.0], [80.0]], "torch-fused-cl": [[10.0], [10.0]]}
+    cpu = {"torch": [[20.0], [20.0]], "reference": [[25.0], [25.0]], "torch-fused-cl": [[10.0], [10.0]]}
+    rows = {r["format"]: r for r in format_rows("m", ["torch", "reference", "torch-fused-cl", "onnx"], ready, times,
+                                                 cpu)}
+    assert rows["onnx"] == {"model": "m", "format": "onnx", "error": "no onnx"}
+    ref = rows["reference"]
+    assert ref["zoo_format"] == "torch" and ref["zoo_vs_ref_rounds"] == [0.5, 2.0]  # reference-cl pairs elsewhere
+    assert ref["zoo_vs_ref_cpu"] == 1.25 and ref["cpu_median_ms"] == 25.0
+    assert rows["torch-fused-cl"]["speedup_cpu"] == 2.0 and rows["torch-fused-cl"]["speedup"] == 3.0  # wall: 2, 4
+    assert rows["torch"]["speedup_cpu"] == 1.0
+    assert "zoo_vs_ref" not in rows["torch-fused-cl"]

@@ -12,7 +12,7 @@ _CSV_KEYS = (
     "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
     "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
     "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "zoo_vs_ref_cpu", "zoo_vs_ref_cpu_min", "zoo_vs_ref_cpu_max",
-    "cpu_median_ms", "error",
+    "cpu_median_ms", "speedup_cpu", "speedup_cpu_min", "speedup_cpu_max", "error",
 )
 
 

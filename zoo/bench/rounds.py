@@ -178,6 +178,12 @@ def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng:
     spec["task"] = prep["task"]
     ready, times, orders, cpu = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings,
                                             rng)
+    return [{**row, "orders": orders} for row in format_rows(model, formats, ready, times, cpu)]
+
+
+def format_rows(model: str, formats: list[str], ready: dict, times: dict, cpu: dict) -> list[dict]:
+    """One row per format: failures first, then medians, speed-ups to the baseline (wall and CPU time, per round)
+    and, on reference rows, zoo's speed over the reference's (see :func:`time_rounds` for the inputs)."""
     rows = [{"model": model, "format": f, "error": ready[f]["error"]} for f in formats if "error" in ready[f]]
     base = times.get(BASELINE)
     rows += [_row(model, f, ready[f], times[f], base) for f in times]
@@ -187,8 +193,10 @@ def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng:
             _zoo_vs_reference(row, times.get(REFERENCE_PAIRS[f]), times[f], cpu.get(REFERENCE_PAIRS[f]), cpu[f])
         if "error" not in row:
             row["cpu_median_ms"] = statistics.median([t for r in cpu[f] for t in r])
-    for row in rows:
-        row["orders"] = orders
+            if BASELINE in cpu:  # the speed-up by CPU time too: an A/A pair shows the noise floor of both
+                ratios = [statistics.median(b) / statistics.median(t) for b, t in zip(cpu[BASELINE], cpu[f])]
+                row.update(speedup_cpu=statistics.median(ratios), speedup_cpu_min=min(ratios),
+                           speedup_cpu_max=max(ratios))
     return rows
 
 
