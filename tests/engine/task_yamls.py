@@ -23,21 +23,30 @@ HEADS = {
     "obb": [[5, 6], 1, "OBB", ["nc", 1]],
     "rtdetr": [[5, 6], 1, "RTDETRDecoder", ["nc", 64, 30, 2, 4, 2]],
     "world": [[5, 6], 1, "WorldDetect", ["nc", 512, False]],
-    "yoloe": [[5, 6], 1, "YOLOEDetect", ["nc", 512, False]],
-    "yoloe-seg": [[5, 6], 1, "YOLOESegment", ["nc", 8, 32, 512, False]],
+    # YOLOE asserts with_bn (True, as in its stock YAMLs) and exactly three levels (YOLOEDetect.forward_head):
+    # these read a third, /32 level that user_yaml adds.
+    "yoloe": [[5, 6, 7], 1, "YOLOEDetect", ["nc", 512, True]],
+    "yoloe-seg": [[5, 6, 7], 1, "YOLOESegment", ["nc", 8, 32, 512, True]],
 }
-# World and YOLOE embed class names with CLIP/MobileCLIP, which are downloaded: not trainable offline.
-NEEDS_TEXT_MODEL = {"world", "yoloe", "yoloe-seg"}
-TRAINABLE = [n for n in tasks.names() if n not in NEEDS_TEXT_MODEL]
+THIRD_LEVEL = [6, 1, "Conv", [40, 3, 2]]  # 7  /32, for the heads above that read [5, 6, 7]
+# World and YOLOE embed class names with a text model (CLIP/MobileCLIP, downloaded); offline they train with the
+# embeddings given to zoo.text_embeddings (test_tasks.py does).
+OPEN_VOCABULARY = ["world", "yoloe", "yoloe-seg"]
+# The closed-vocabulary rows. test_ddp_tasks.py runs these: its probe compares a worker's model rebuilt from args
+# with the parent's before any set_classes, and World's placeholder text features are a fresh random draw per
+# process (not in the state dict; Ultralytics' trainer sets them on every rank at pretrain end).
+TRAINABLE = [n for n in tasks.names() if n not in OPEN_VOCABULARY]
 
 
 def user_yaml(row: str, root: Path) -> Path:
     """Write ``user-<row>.yaml`` under ``root``: the user's model with the row's head."""
     d = yaml.safe_load((HERE / "user_model.yaml").read_text())
     d["head"][-1] = HEADS[row]
+    if row in ("yoloe", "yoloe-seg"):
+        d["head"].insert(-1, THIRD_LEVEL)
     if row == "pose":
         d["kpt_shape"] = [3, 3]
-    if row in NEEDS_TEXT_MODEL:  # their placeholder text features have 80 classes before set_classes
+    if row in OPEN_VOCABULARY:  # their placeholder text features have 80 classes before set_classes
         d["nc"] = 80
     path = root / f"user-{row}.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))

@@ -9,7 +9,8 @@ Which BatchNorm follows which convolution is read from the data flow of one prob
 attribute names: a pair is folded only when the BatchNorm's input *is* the convolution's output tensor, and no
 other operation reads that tensor (so folding changes nothing anyone else sees). The folded BatchNorm is replaced
 by what it does besides normalising: ``nn.Identity`` for ``nn.BatchNorm2d``; its dropout and activation for
-timm's ``BatchNormAct2d``. BatchNorm subclasses whose forward zoo does not know are left alone.
+timm's ``BatchNormAct2d``. BatchNorm subclasses whose forward zoo does not know are left alone, and so is the
+BatchNorm of YOLOE's contrastive head, which YOLOE folds itself with the text embeddings on export.
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ def _probe(model: nn.Module, x: torch.Tensor) -> tuple[dict, list[str], list[tup
         for h in hooks:
             h.remove()
     convs_fed = Counter(c for s in fed.values() for c in s)
+    # YOLOE's BNContrastiveHead keeps its BatchNorm: YOLOEDetect.fuse(embeddings), which Ultralytics' exporter
+    # calls after model.fuse(), folds it into the class convolution together with the text embeddings.
+    owned = {m.norm for m in model.modules() if type(m).__name__ == "BNContrastiveHead" and hasattr(m, "norm")}
     pairs, kept, conv_fed = {}, [], []
     for bn, sources in fed.items():
         conv_fed += [(names[c], names[bn]) for c in sources if c is not None]
@@ -116,6 +120,7 @@ def _probe(model: nn.Module, x: torch.Tensor) -> tuple[dict, list[str], list[tup
             and convs_fed[conv] == 1  # the conv feeds this BatchNorm only
             and all(counter.reads[i] == 1 for i, (c, _) in produced.items() if c is conv)  # and nothing else
             and _replacement(bn) is not None
+            and bn not in owned
         )
         if foldable:
             pairs[names[bn]] = names[conv]

@@ -25,8 +25,9 @@ from ultralytics.nn.tasks import (
     YOLOESegModel,
 )
 from ultralytics.utils import LOGGER
+from ultralytics.utils.torch_utils import smart_inference_mode
 
-from zoo import tasks
+from zoo import tasks, text_embeddings
 from zoo.config import ModelConfigError
 from zoo.nn.built import ZooBuilt, deepest_stride, model_dict, no_stride
 
@@ -139,6 +140,13 @@ class ZooWorldModel(ZooBuilt, WorldModel):
         self.clip_model = None
         ZooBuilt.__init__(self, cfg, ch=ch, nc=nc, verbose=verbose)
 
+    def get_text_pe(self, text, batch=80, cache_clip_model=False):
+        """CLIP embeddings of class names: from :mod:`zoo.text_embeddings`' table when one is given (offline)."""
+        pe = text_embeddings.lookup(list(text))
+        if pe is None:
+            return super().get_text_pe(text, batch=batch, cache_clip_model=cache_clip_model)
+        return pe.to(next(self.model.parameters()).device)
+
 
 class ZooYOLOEModel(ZooBuilt, YOLOEModel):
     """A YOLOE detection model built by zoo's parser."""
@@ -146,6 +154,20 @@ class ZooYOLOEModel(ZooBuilt, YOLOEModel):
     def __init__(self, cfg="yoloe-26s.yaml", ch: int = 3, nc: int | None = None, verbose: bool = True):
         ZooBuilt.__init__(self, cfg, ch=ch, nc=nc, verbose=verbose)
         self.text_model = self.yaml.get("text_model", "mobileclip:blt")
+
+    @smart_inference_mode()
+    def get_text_pe(self, text, batch=80, cache_clip_model=False, without_reprta=False):
+        """Text prompt embeddings: from :mod:`zoo.text_embeddings`' table when one is given (offline).
+
+        The table holds the text encoder's output; the head's auxiliary text module (``reprta``) still applies
+        unless ``without_reprta``, as in Ultralytics' own method.
+        """
+        pe = text_embeddings.lookup(list(text))
+        if pe is None:
+            return super().get_text_pe(text, batch, cache_clip_model, without_reprta)
+        param = next(self.model.parameters())
+        pe = pe.to(device=param.device, dtype=param.dtype)
+        return pe if without_reprta else self.model[-1].get_tpe(pe)
 
 
 class ZooYOLOESegModel(ZooYOLOEModel, YOLOESegModel):
