@@ -1,7 +1,7 @@
 """Operator-level comparison of a zoo model and its reference implementation (issue 12, item 5).
 
-Runs both networks on the same input under ``torch.profiler`` (CPU, one thread unless --threads, eval, inference mode), prints
-per operator, the call count and self CPU time of each side, largest difference first. Counts are exact and do
+Runs both networks on the same input under ``torch.profiler`` (CPU, one thread unless --threads, eval, inference
+mode) and prints, per operator, the call count and self CPU time of each side, largest difference first. Counts are exact and do
 not depend on the machine's load; times do (record the load average printed with them).
 
     python benchmarks/profile_vs_reference.py vit-t-cls --imgsz 224
