@@ -42,8 +42,8 @@ class Task:
         ultralytics (str): Ultralytics' task (``cfg.TASKS``), what ``model.task`` and ``args.task`` hold.
         model (str): ``"module:Class"`` of zoo's model class (built by zoo's parser).
         trainer (str): ``"module:Class"`` of zoo's trainer (overrides only ``get_model``).
-        validator (str): ``"module:Class"`` of the validator (Ultralytics' own, or zoo's bf16 subclass).
-        predictor (str): ``"module:Class"`` of the predictor.
+        validator (str): ``"module:Class"`` of the validator (zoo's subclass of Ultralytics' own: bf16 on ``half``).
+        predictor (str): ``"module:Class"`` of the predictor (likewise).
         reference (str): ``"module:Class"`` of Ultralytics' own model class (the oracle zoo's must equal).
         dataset (str | None): ``"module:function"`` writing this task's synthetic dataset (None: no offline data).
         metrics (tuple[str, ...]): Keys the validator's ``results_dict`` carries (the first is the fitness metric).
@@ -84,7 +84,7 @@ class Task:
 
 
 _M, _T, _A = "zoo.nn.models", "zoo.engine.trainers", "zoo.engine.accelerate"
-_Y, _N, _D = "ultralytics.models.yolo", "ultralytics.nn.tasks", "zoo.data"
+_N, _D = "ultralytics.nn.tasks", "zoo.data"
 
 TASKS: tuple[Task, ...] = (
     Task("detect", "detect", f"{_M}:ZooDetectionModel", f"{_T}:ZooDetectionTrainer", f"{_A}:ZooDetectionValidator",
@@ -92,43 +92,43 @@ TASKS: tuple[Task, ...] = (
          ("metrics/mAP50-95(B)", "metrics/mAP50(B)", "metrics/precision(B)", "metrics/recall(B)"), "boxes",
          aliases=("detection",), color="tab:orange", summary="object detection (boxes)"),
     Task("segment", "segment", f"{_M}:ZooSegmentationModel", f"{_T}:ZooSegmentationTrainer",
-         f"{_Y}.segment:SegmentationValidator", f"{_Y}.segment:SegmentationPredictor", f"{_N}:SegmentationModel",
+         f"{_A}:ZooSegmentationValidator", f"{_A}:ZooSegmentationPredictor", f"{_N}:SegmentationModel",
          f"{_D}.instance:make_instance_dataset", ("metrics/mAP50-95(M)", "metrics/mAP50-95(B)"), "masks",
          aliases=("instance",), color="tab:red", summary="instance segmentation (boxes and masks)"),
     Task("semantic", "semantic", f"{_M}:ZooSemanticModel", f"{_T}:ZooSemanticTrainer", f"{_A}:ZooSemanticValidator",
          f"{_A}:ZooSemanticPredictor", f"{_N}:SemanticSegmentationModel", f"{_D}.synthetic:make_semantic_dataset",
          ("metrics/mIoU", "metrics/pixel_acc"), "semantic_mask", aliases=("segment", "semseg"), color="tab:blue",
          summary="semantic segmentation (a class per pixel); 'segment' on a semantic architecture"),
-    Task("depth", "depth", f"{_M}:ZooDepthModel", f"{_T}:ZooDepthTrainer", f"{_Y}.depth:DepthValidator",
-         f"{_Y}.depth:DepthPredictor", f"{_N}:DepthModel", f"{_D}.depth:make_depth_dataset",
+    Task("depth", "depth", f"{_M}:ZooDepthModel", f"{_T}:ZooDepthTrainer", f"{_A}:ZooDepthValidator",
+         f"{_A}:ZooDepthPredictor", f"{_N}:DepthModel", f"{_D}.depth:make_depth_dataset",
          ("metrics/delta1", "metrics/abs_rel", "metrics/rmse"), "depth", color="tab:brown",
          summary="monocular depth (metres per pixel)"),
     Task("classify", "classify", f"{_M}:ZooClassificationModel", f"{_T}:ZooClassificationTrainer",
          f"{_A}:ZooClassificationValidator", f"{_A}:ZooClassificationPredictor", f"{_N}:ClassificationModel",
          f"{_D}.synthetic:make_classification_dataset", ("metrics/accuracy_top1", "metrics/accuracy_top5"), "probs",
          aliases=("classification",), color="tab:green", summary="image classification"),
-    Task("pose", "pose", f"{_M}:ZooPoseModel", f"{_T}:ZooPoseTrainer", f"{_Y}.pose:PoseValidator",
-         f"{_Y}.pose:PosePredictor", f"{_N}:PoseModel", f"{_D}.pose:make_pose_dataset",
+    Task("pose", "pose", f"{_M}:ZooPoseModel", f"{_T}:ZooPoseTrainer", f"{_A}:ZooPoseValidator",
+         f"{_A}:ZooPosePredictor", f"{_N}:PoseModel", f"{_D}.pose:make_pose_dataset",
          ("metrics/mAP50-95(P)", "metrics/mAP50-95(B)"), "keypoints", aliases=("keypoints",), color="tab:purple",
          summary="keypoints (pose) with boxes"),
-    Task("obb", "obb", f"{_M}:ZooOBBModel", f"{_T}:ZooOBBTrainer", f"{_Y}.obb:OBBValidator", f"{_Y}.obb:OBBPredictor",
+    Task("obb", "obb", f"{_M}:ZooOBBModel", f"{_T}:ZooOBBTrainer", f"{_A}:ZooOBBValidator", f"{_A}:ZooOBBPredictor",
          f"{_N}:OBBModel", f"{_D}.obb:make_obb_dataset", ("metrics/mAP50-95(B)", "metrics/mAP50(B)"), "obb",
          aliases=("oriented",), color="tab:olive", summary="oriented (rotated) boxes"),
     Task("rtdetr", "detect", f"{_M}:ZooRTDETRModel", f"{_T}:ZooRTDETRTrainer",
-         "ultralytics.models.rtdetr:RTDETRValidator", "ultralytics.models.rtdetr:RTDETRPredictor",
+         f"{_A}:ZooRTDETRValidator", f"{_A}:ZooRTDETRPredictor",
          f"{_N}:RTDETRDetectionModel", f"{_D}.synthetic:make_detection_dataset",
          ("metrics/mAP50-95(B)", "metrics/mAP50(B)"), "boxes", aliases=("rt-detr",), heads=("RTDETRDecoder",),
          color="tab:pink", summary="RT-DETR family (Ultralytics task detect)"),
-    Task("world", "detect", f"{_M}:ZooWorldModel", f"{_T}:ZooWorldTrainer", f"{_Y}.world:WorldValidator",
-         f"{_Y}.detect:DetectionPredictor", f"{_N}:WorldModel", f"{_D}.synthetic:make_detection_dataset",
+    Task("world", "detect", f"{_M}:ZooWorldModel", f"{_T}:ZooWorldTrainer", f"{_A}:ZooWorldValidator",
+         f"{_A}:ZooDetectionPredictor", f"{_N}:WorldModel", f"{_D}.synthetic:make_detection_dataset",
          ("metrics/mAP50-95(B)", "metrics/mAP50(B)"), "boxes", aliases=("yolo-world",), heads=("WorldDetect",),
          color="tab:cyan", summary="YOLO-World family (open vocabulary; Ultralytics task detect)"),
-    Task("yoloe", "detect", f"{_M}:ZooYOLOEModel", f"{_T}:ZooYOLOETrainer", f"{_Y}.yoloe:YOLOEDetectValidator",
-         f"{_Y}.detect:DetectionPredictor", f"{_N}:YOLOEModel", f"{_D}.synthetic:make_detection_dataset",
+    Task("yoloe", "detect", f"{_M}:ZooYOLOEModel", f"{_T}:ZooYOLOETrainer", f"{_A}:ZooYOLOEDetectValidator",
+         f"{_A}:ZooDetectionPredictor", f"{_N}:YOLOEModel", f"{_D}.synthetic:make_detection_dataset",
          ("metrics/mAP50-95(B)", "metrics/mAP50(B)"), "boxes", heads=("YOLOEDetect",), color="gold",
          summary="YOLOE family, detection (prompted; Ultralytics task detect)"),
     Task("yoloe-seg", "segment", f"{_M}:ZooYOLOESegModel", f"{_T}:ZooYOLOESegTrainer",
-         f"{_Y}.yoloe:YOLOESegValidator", f"{_Y}.segment:SegmentationPredictor", f"{_N}:YOLOESegModel",
+         f"{_A}:ZooYOLOESegValidator", f"{_A}:ZooSegmentationPredictor", f"{_N}:YOLOESegModel",
          f"{_D}.instance:make_instance_dataset", ("metrics/mAP50-95(M)", "metrics/mAP50-95(B)"), "masks",
          aliases=("yoloe",), heads=("YOLOESegment", "YOLOESegment26"), color="goldenrod",
          summary="YOLOE family, instance segmentation (Ultralytics task segment)"),

@@ -113,3 +113,49 @@ def test_val_half(monkeypatch, tmp_path, native):
     assert seen and set(seen) == {torch.bfloat16 if native else torch.float32}
     assert not torch.is_autocast_enabled("cpu")
     assert len(model.model._forward_hooks) == 0  # bf16_forward's hooks are gone from the user's model
+
+
+# One stock YAML per task-table row that predict/val reach with half=True (World and YOLOE need text embeddings;
+# their validators are the same mixin on Ultralytics' classes, checked by the table test below).
+STOCK = {"segment": "yolo26n-seg.yaml", "pose": "yolo26n-pose.yaml", "obb": "yolo26n-obb.yaml",
+         "depth": "yolo26n-depth.yaml", "rtdetr": "rtdetr-l.yaml", "detect": "yolo26n.yaml"}
+
+
+def test_every_rows_predictor_and_validator_take_the_bf16_path():
+    """The task table gives every row zoo's bf16 predictor and validator (subclasses of Ultralytics' own)."""
+    from zoo import tasks
+
+    for row in tasks.TASKS:
+        assert issubclass(row.load("predictor"), accelerate._Bf16Predictor), row.name
+        assert issubclass(row.load("validator"), accelerate._Bf16Validator), row.name
+
+
+@pytest.mark.parametrize("row", ["segment", "pose", "obb", "depth", "rtdetr"])
+def test_predict_and_val_half_on_every_task(monkeypatch, tmp_path, row):
+    """Stock YAMLs of the other rows: the network runs in bf16, results and metrics come back in fp32."""
+    from zoo import tasks
+    from zoo.data import make_dataset
+
+    monkeypatch.setenv(ENV, "1")
+    torch.manual_seed(0)
+    model = zoo.load(STOCK[row], task=row)
+    x = torch.rand(1, 3, 64, 64)
+    model.predict(x, imgsz=64, device="cpu", half=True, verbose=False)
+    assert model.predictor.bf16
+    seen = _record_dtypes(model.predictor.model.model.model[0])  # the predictor's copy of the first layer
+    # conf 0: random weights still give detections, so masks and keypoints are filled
+    result = model.predict(x, imgsz=64, device="cpu", half=True, conf=0.0, max_det=5, verbose=False)[0]
+    assert seen == [torch.bfloat16]
+    out = getattr(result, tasks.task(row).result)
+    data = out.data if hasattr(out, "data") else out
+    assert isinstance(data, torch.Tensor) and data.dtype in (torch.float32, torch.uint8), (type(out), data.dtype)
+    if result.boxes is not None:
+        assert result.boxes.data.dtype == torch.float32  # postprocessing (NMS, scaling) read fp32
+
+    data_yaml = make_dataset(row, tmp_path / "data", n_train=2, n_val=2, imgsz=64)
+    seen = _record_dtypes(model.model.model[0])  # hooks travel with the validator's deep copy
+    metrics = model.val(data=str(data_yaml), imgsz=64, batch=2, workers=0, device="cpu", half=True, plots=False,
+                        project=str(tmp_path), verbose=False)
+    assert tasks.task(row).metrics[0] in metrics.results_dict
+    assert seen and set(seen) == {torch.bfloat16}
+    assert not torch.is_autocast_enabled("cpu")

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-from ultralytics.models import yolo
+from ultralytics.models import rtdetr, yolo
+from ultralytics.models.yolo import world, yoloe
 from ultralytics.utils import LOGGER
 
 __all__ = [
@@ -35,9 +36,22 @@ __all__ = [
     "ZooSemanticPredictor",
     "ZooDetectionPredictor",
     "ZooClassificationPredictor",
+    "ZooSegmentationPredictor",
+    "ZooPosePredictor",
+    "ZooOBBPredictor",
+    "ZooDepthPredictor",
+    "ZooRTDETRPredictor",
     "ZooSemanticValidator",
     "ZooDetectionValidator",
     "ZooClassificationValidator",
+    "ZooSegmentationValidator",
+    "ZooPoseValidator",
+    "ZooOBBValidator",
+    "ZooDepthValidator",
+    "ZooRTDETRValidator",
+    "ZooWorldValidator",
+    "ZooYOLOEDetectValidator",
+    "ZooYOLOESegValidator",
 ]
 
 ENV = "ZOO_CPU_BF16"
@@ -206,6 +220,9 @@ def _device_type(device: Any) -> str:
     return "cuda"  # 0, "0,1", cuda, cuda:1
 
 
+# Ultralytics' predictors and validators of every task-table row, with the bf16 path (zoo/tasks.py names them).
+
+
 class ZooSemanticPredictor(_Bf16Predictor, yolo.semantic.SemanticSegmentationPredictor):
     """Ultralytics' semantic predictor with bf16 autocast on CPU for ``half=True``."""
 
@@ -218,6 +235,26 @@ class ZooClassificationPredictor(_Bf16Predictor, yolo.classify.ClassificationPre
     """Ultralytics' classification predictor with bf16 autocast on CPU for ``half=True``."""
 
 
+class ZooSegmentationPredictor(_Bf16Predictor, yolo.segment.SegmentationPredictor):
+    """Ultralytics' instance segmentation predictor with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooPosePredictor(_Bf16Predictor, yolo.pose.PosePredictor):
+    """Ultralytics' pose predictor with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooOBBPredictor(_Bf16Predictor, yolo.obb.OBBPredictor):
+    """Ultralytics' OBB predictor with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooDepthPredictor(_Bf16Predictor, yolo.depth.DepthPredictor):
+    """Ultralytics' depth predictor with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooRTDETRPredictor(_Bf16Predictor, rtdetr.RTDETRPredictor):
+    """Ultralytics' RT-DETR predictor with bf16 autocast on CPU for ``half=True``."""
+
+
 class ZooSemanticValidator(_Bf16Validator, yolo.semantic.SemanticSegmentationValidator):
     """Ultralytics' semantic validator with bf16 autocast on CPU for ``half=True``."""
 
@@ -228,3 +265,35 @@ class ZooDetectionValidator(_Bf16Validator, yolo.detect.DetectionValidator):
 
 class ZooClassificationValidator(_Bf16Validator, yolo.classify.ClassificationValidator):
     """Ultralytics' classification validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooSegmentationValidator(_Bf16Validator, yolo.segment.SegmentationValidator):
+    """Ultralytics' instance segmentation validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooPoseValidator(_Bf16Validator, yolo.pose.PoseValidator):
+    """Ultralytics' pose validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooOBBValidator(_Bf16Validator, yolo.obb.OBBValidator):
+    """Ultralytics' OBB validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooDepthValidator(_Bf16Validator, yolo.depth.DepthValidator):
+    """Ultralytics' depth validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooRTDETRValidator(_Bf16Validator, rtdetr.RTDETRValidator):
+    """Ultralytics' RT-DETR validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooWorldValidator(_Bf16Validator, world.WorldValidator):
+    """Ultralytics' YOLO-World validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooYOLOEDetectValidator(_Bf16Validator, yoloe.YOLOEDetectValidator):
+    """Ultralytics' YOLOE detection validator with bf16 autocast on CPU for ``half=True``."""
+
+
+class ZooYOLOESegValidator(_Bf16Validator, yoloe.YOLOESegValidator):
+    """Ultralytics' YOLOE segmentation validator with bf16 autocast on CPU for ``half=True``."""
