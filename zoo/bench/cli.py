@@ -26,6 +26,8 @@ HELP = """
                     model's timm/smp/Ultralytics reference: zoo's speed over it per round, against torch[-fused-cl]).
                     Writes formats.md/csv/json
                     threads=N: pin every variant to N CPUs (torch threads too)
+                    data=DATA.yaml: also validate every variant on DATA's val split (mIoU / mAP / top-1 and
+                    the delta to fp32 eager); weights=best.pt|DEFAULT|NAME: benchmark these weights
         search      find each model's best (threads, batch) by images/s: every combination of threads
                     (threads=1,2; default 1, 2, 4... up to the CPUs) and batch (batch=1,4; default 1 and 4) of
                     the eager formats in formats= (default torch-fused-cl, what predict runs), each in its own
@@ -41,6 +43,7 @@ HELP = """
     Examples:
         zoo benchmark deeplabv3p-n unet-s imgsz=256 batch=4
         zoo benchmark deeplabv3p-s imgsz=512 threads=1,2 batch=1,4 rounds=5 iters=3
+        zoo benchmark deeplabv3p-s imgsz=512 formats=torch,torch-bf16-cl,openvino weights=best.pt data=d.yaml
     """
 
 
@@ -87,7 +90,7 @@ def main(args: list[str]) -> int:
         return 0
     defaults = {f.name: f.default for f in fields(BenchSettings)}
     names, opts = parse_simple_args(
-        args, defaults, "benchmark", flags=("half", "search"), strings=("name", "task", "device", "formats")
+        args, defaults, "benchmark", flags=("half", "search"), strings=("name", "task", "device", "formats", "data", "weights")
     )
     if opts.get("search") or isinstance(opts.get("threads"), tuple) or isinstance(opts.get("batch"), tuple):
         return _run_search(names, opts)

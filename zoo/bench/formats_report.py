@@ -12,7 +12,7 @@ _CSV_KEYS = (
     "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
     "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
     "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "zoo_vs_ref_cpu", "zoo_vs_ref_cpu_min", "zoo_vs_ref_cpu_max",
-    "cpu_median_ms", "speedup_cpu", "speedup_cpu_min", "speedup_cpu_max", "error",
+    "cpu_median_ms", "speedup_cpu", "speedup_cpu_min", "speedup_cpu_max", "accuracy", "accuracy_error", "error",
 )
 
 
@@ -34,21 +34,37 @@ def _delta(row: dict) -> str:
     return ", ".join(parts) or "-"
 
 
+def accuracy_text(row: dict) -> str:
+    """A validated row's metrics and their deltas to fp32 eager, e.g. ``mIoU 0.8012 (+0.0003)``."""
+    if row.get("accuracy_error"):
+        return f"error: {str(row['accuracy_error'])[:80]}"
+    deltas = row.get("metric_deltas", {})
+    parts = []
+    for key, value in (row.get("metrics") or {}).items():
+        name = key.removeprefix("metrics/")
+        parts.append(f"{name} {value:.4f}" + (f" ({deltas[key]:+.4f})" if key in deltas else ""))
+    return ", ".join(parts) or "-"
+
+
 def formats_table(result: dict) -> list[str]:
-    """Markdown table lines: one row per model and format."""
+    """Markdown table lines: one row per model and format (an accuracy column when variants were validated)."""
+    validated = any("metrics" in r or "accuracy_error" in r for r in result["results"])
+    extra = " Accuracy on data= (Δ to fp32 eager) |" if validated else ""
     lines = [
         "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Speed-up vs torch (median [min–max]) "
-        "| Output vs fp32 eager |",
-        "|---|---|---|---|---:|---:|---:|---:|---|",
+        "| Output vs fp32 eager |" + extra,
+        "|---|---|---|---|---:|---:|---:|---:|---|" + ("---|" if validated else ""),
     ]
     for r in result["results"]:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['format']} | error: {str(r['error'])[:100]} | | | | | | |")
+            lines.append(f"| {r['model']} | {r['format']} | error: {str(r['error'])[:100]} | | | | | | |"
+                         + (" |" if validated else ""))
             continue
         speed = f"{r['speedup']:.2f}× [{r['speedup_min']:.2f}–{r['speedup_max']:.2f}]" if "speedup" in r else "-"
         lines.append(
             f"| {r['model']} | {r['format']} | {r.get('precision', '-')} | {r.get('layout', '-')} | "
             f"{r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['images_per_s']:.2f} | {speed} | {_delta(r)} |"
+            + (f" {accuracy_text(r)} |" if validated else "")
         )
     return lines
 
@@ -86,6 +102,6 @@ def write_formats_results(result: dict, save_dir) -> dict:
     with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=_CSV_KEYS, extrasaction="ignore")
         w.writeheader()
-        w.writerows(result["results"])
+        w.writerows({**r, "accuracy": accuracy_text(r)} if "metrics" in r else r for r in result["results"])
     paths["md"].write_text(_markdown(result), encoding="utf-8")
     return paths

@@ -81,15 +81,20 @@ class _Worker:
 
 def prepare_model(spec: dict, timeout: float) -> dict:
     """Write the shared weights, input, reference output and exports in a fresh process; its result line."""
-    cmd = [sys.executable, "-m", "zoo.bench.variant_worker", "prepare", json.dumps(spec)]
+    return _run_worker(["prepare", json.dumps(spec)], "prepare", timeout)
+
+
+def _run_worker(args: list[str], what: str, timeout: float) -> dict:
+    """Run one ``zoo.bench.variant_worker`` command in a fresh process; its result line (``error`` if none)."""
+    cmd = [sys.executable, "-m", "zoo.bench.variant_worker", *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"error": f"prepare timed out after {timeout:.0f} s"}
+        return {"error": f"{what} timed out after {timeout:.0f} s"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER):])
-    return {"error": f"prepare exited with {proc.returncode}: {(proc.stderr or '').strip()[-300:]}"}
+    return {"error": f"{what} exited with {proc.returncode}: {(proc.stderr or '').strip()[-300:]}"}
 
 
 def _row(model: str, fmt: str, ready: dict, times: list[list[float]], base: list[list[float]] | None) -> dict:
@@ -170,15 +175,40 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
 
 
 def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng: random.Random) -> list[dict]:
-    spec = {"model": model, "task": settings.task, "imgsz": settings.imgsz, "batch": 1,
-            "formats": formats, "workdir": str(workdir), "threads": settings.threads}
+    data, weights = (_absolute(getattr(settings, k, None)) for k in ("data", "weights"))
+    spec = {"model": model, "task": settings.task, "imgsz": settings.imgsz, "batch": 1, "formats": formats,
+            "workdir": str(workdir), "threads": settings.threads, "data": data, "weights": weights}
     prep = prepare_model(spec, settings.timeout)
     if "error" in prep:
         return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
     spec["task"] = prep["task"]
     ready, times, orders, cpu = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings,
                                             rng)
-    return [{**row, "orders": orders} for row in format_rows(model, formats, ready, times, cpu)]
+    rows = [{**row, "orders": orders} for row in format_rows(model, formats, ready, times, cpu)]
+    if data:
+        _validate(spec, rows, settings.timeout)
+    return rows
+
+
+def _absolute(path: str | None) -> str | None:
+    """An existing file's absolute path (the worker processes may change directory), else the value as given."""
+    return str(Path(path).resolve()) if path and Path(path).exists() else path
+
+
+def _validate(spec: dict, rows: list[dict], timeout: float) -> None:
+    """Validate every timed variant on ``spec["data"]``, each in a fresh process after the rounds (no timing runs
+    meanwhile); add its ``metrics`` (or ``accuracy_error``) and the deltas to fp32 eager."""
+    from zoo.bench.accuracy import VALIDATED, with_accuracy_deltas
+
+    for row in rows:
+        if "error" in row or row["format"] not in VALIDATED:
+            continue
+        got = _run_worker(["accuracy", json.dumps(spec), row["format"]], f"validation of {row['format']}", timeout)
+        if "error" in got:
+            row["accuracy_error"] = got["error"]
+        else:
+            row["metrics"], row["val_dtypes"] = got["metrics"], got.get("val_dtypes", [])
+    with_accuracy_deltas(rows, BASELINE)
 
 
 def format_rows(model: str, formats: list[str], ready: dict, times: dict, cpu: dict) -> list[dict]:

@@ -42,6 +42,10 @@ class BenchSettings:
         search (bool): Find each model's best (threads, batch) by images/s (:mod:`zoo.bench.search`): every
             combination of ``threads`` (default 1, 2, 4... up to the CPUs) and ``batch`` (default 1 and 4; a
             tuple ``batch=1,4`` lists them) for each eager format in ``formats`` (default ``torch-fused-cl``).
+        data (str | None): With ``formats``: a dataset YAML (or classification folder) whose validation split every
+            variant is also validated on (:mod:`zoo.bench.accuracy`), with its metric's delta to fp32 eager.
+        weights (str | None): With ``formats``: weights to benchmark instead of random ones (``DEFAULT``, a manifest
+            name, a file, or a trained ``best.pt``, read by zoo's restricted unpickler).
     """
 
     imgsz: int = 224
@@ -59,6 +63,8 @@ class BenchSettings:
     rounds: int = 5
     threads: int | tuple[int, ...] | None = None
     search: bool = False
+    data: str | None = None
+    weights: str | None = None
 
     def save_dir(self) -> Path:
         """The folder results go to."""

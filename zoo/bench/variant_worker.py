@@ -8,6 +8,9 @@ output with the reference, prints a ``ready`` line, then answers each stdin line
 with the per-pass times of ``w`` untimed and ``n`` timed passes, until ``quit`` or end of input. Between turns
 it waits on stdin, so it uses no CPU while the other variants are timed.
 
+``python -m zoo.bench.variant_worker accuracy '<spec>' <format>`` validates the variant on ``spec["data"]``
+(:func:`zoo.bench.accuracy.validate_variant`) and prints its metrics.
+
 Every answer is one stdout line starting with :data:`MARKER`.
 """
 
@@ -76,8 +79,14 @@ def main(argv: list[str] | None = None) -> int:
             _say(prepare(json.loads(argv[1])))
         elif argv[0] == "serve":
             _serve(json.loads(argv[1]), argv[2])
+        elif argv[0] == "accuracy":
+            spec = json.loads(argv[1])
+            _pin(spec.get("threads"))
+            from zoo.bench.accuracy import validate_variant
+
+            _say(validate_variant(spec, argv[2]))
         else:
-            raise ValueError(f"unknown command {argv[0]!r}: prepare or serve")
+            raise ValueError(f"unknown command {argv[0]!r}: prepare, serve or accuracy")
     except Exception as e:  # reported by the parent, which carries on with the other variants
         _say({"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=6)})
         return 1

@@ -42,7 +42,8 @@ def _load(model: str, task: str | None, workdir: Path):
     """The zoo model with the benchmark's shared weights."""
     import zoo
 
-    zm = zoo.load(model, task=task)
+    prepared = json.loads((workdir / "prepared.json").read_text(encoding="utf-8"))
+    zm = zoo.load(model, task=task, nc=prepared.get("nc"))  # trained weights may have other classes
     zm.model.load_state_dict(torch.load(workdir / "weights.pt", weights_only=True))
     return zm
 
@@ -58,7 +59,8 @@ def prepare(spec: dict) -> dict:
     """Build the model once (seeded), save weights, input and fp32 reference output; export what is asked.
 
     Args:
-        spec (dict): ``model``, ``task``, ``imgsz``, ``batch``, ``formats``, ``workdir``.
+        spec (dict): ``model``, ``task``, ``imgsz``, ``batch``, ``formats``, ``workdir``; ``weights`` (optional):
+            trained weights instead of random ones.
 
     Returns:
         (dict): ``task``, ``stride`` (of the class map, semantic only) and ``exports`` (format -> path).
@@ -68,7 +70,12 @@ def prepare(spec: dict) -> dict:
     workdir = Path(spec["workdir"])
     workdir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    zm = zoo.load(spec["model"], task=spec.get("task"))
+    weights = spec.get("weights")
+    if weights and str(weights).endswith(".pt"):  # a trained best.pt: the model it holds (restricted unpickler)
+        zm = zoo.load(weights, task=spec.get("task"))
+    else:
+        zm = zoo.load(spec["model"], task=spec.get("task"), weights=weights)
+    zm.model.float()
     torch.save(zm.model.state_dict(), workdir / "weights.pt")
     x = torch.rand(int(spec.get("batch", 1)), 3, spec["imgsz"], spec["imgsz"], generator=torch.Generator().manual_seed(0))
     torch.save(x, workdir / "input.pt")
