@@ -56,3 +56,28 @@ def test_variants_are_validated_like_model_val(tmp_path, monkeypatch):
     direct = model.val(data=str(data), imgsz=32, batch=1, device="cpu", workers=0, plots=False, verbose=False,
                        project=str(tmp_path / "direct"))
     assert rows["torch"]["metrics"]["metrics/accuracy_top1"] == pytest.approx(direct.results_dict["metrics/accuracy_top1"])
+
+
+def test_int8_needs_calibration_images(tmp_path):
+    from zoo.bench.cli import main
+    from zoo.cli import UsageError
+
+    with pytest.raises(UsageError, match="calibrated on images: give data="):
+        main(["vit-t-cls", "imgsz=32", "formats=torch,openvino-int8", f"project={tmp_path}", "name=x"])
+
+
+def test_openvino_int8_is_calibrated_timed_and_validated(tmp_path):
+    """int8 through Ultralytics' exporter (NNCF) on the data= images; it runs in OpenVINO and gets its metrics."""
+    pytest.importorskip("nncf")
+    from zoo.bench.cli import main
+
+    data = make_classification_dataset(tmp_path / "data", n_train=3, n_val=6, imgsz=32, nc=3)
+    rc = main(["vit-t-cls", "imgsz=32", "formats=torch,openvino-int8", "rounds=1", "iters=1", "warmup=0",
+               "threads=1", f"data={data}", f"project={tmp_path}", "name=q"])
+    assert rc == 0
+    rows = {r["format"]: r for r in json.loads((tmp_path / "q" / "formats.json").read_text())["results"]}
+    int8 = rows["openvino-int8"]
+    assert int8["precision"].startswith("int8") and int8["layout"] == "runtime", int8
+    assert "metrics/accuracy_top1" in int8["metrics"] and int8["val_dtypes"] == []  # validated through OpenVINO
+    xml = next((tmp_path / "q" / "work" / "vit-t-cls").glob("*int8_openvino_model/*.xml"))
+    assert "FakeQuantize" in xml.read_text() or "FakeConvert" in xml.read_text()  # the graph is quantised

@@ -16,7 +16,8 @@ from pathlib import Path
 __all__ = ["VALIDATED", "validate_variant", "with_accuracy_deltas"]
 
 # formats validated; the reference rows run other weights
-VALIDATED = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino")
+VALIDATED = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino",
+             "openvino-int8")
 
 
 def validate_variant(spec: dict, fmt: str) -> dict:

@@ -22,7 +22,8 @@ HELP = """
         formats=torch,torch-bf16,onnx,openvino  time these inference variants of each model instead, batch 1,
                     each in its own process, interleaved in rounds (rounds=5; iters= passes per round):
                     torch (fp32 eager, the baseline), torch-fused[-cl], torch-bf16[-cl] (bf16 autocast;
-                    -cl: channels-last), onnx, openvino (exported; Ultralytics' runtimes), reference[-cl] (the
+                    -cl: channels-last), onnx, openvino, openvino-int8 (exported; Ultralytics' runtimes; int8
+                    is calibrated on data= and needs nncf), reference[-cl] (the
                     model's timm/smp/Ultralytics reference: zoo's speed over it per round, against torch[-fused-cl]).
                     Writes formats.md/csv/json
                     threads=N: pin every variant to N CPUs (torch threads too)
@@ -126,6 +127,8 @@ def _run_formats(models: list[str], settings: BenchSettings, save_dir) -> int:
     if unknown or not isinstance(settings.rounds, int) or settings.rounds < 1:
         raise UsageError(f"zoo benchmark: formats must be among {', '.join(FORMATS)} (got {', '.join(unknown)}) "
                          "and rounds an integer >= 1")
+    if "openvino-int8" in formats and not settings.data:
+        raise UsageError("zoo benchmark: formats=openvino-int8 is calibrated on images: give data=DATA.yaml")
     result = run_formats(models, settings, formats)
     files = write_formats_results(result, save_dir)
     print("\n".join(formats_table(result)))

@@ -88,7 +88,10 @@ def _markdown(result: dict) -> str:
         "Each variant runs in its own process; every round times each variant once, in a shuffled order. "
         "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; median and range over "
         "rounds. Output: largest absolute difference to fp32 eager over its largest value (same-shape outputs), "
-        "equal class-map pixels at input size (semantic), same top-1 (classify); random weights, seed 0.",
+        "equal class-map pixels at input size (semantic), same top-1 (classify). Weights: "
+        + (f"{s['weights']}" if s.get("weights") else "random, seed 0")
+        + (f". Accuracy: Ultralytics' validator on {s['data']}, each variant in a process of its own after the "
+           "rounds." if s.get("data") else "."),
         "",
     ])
 

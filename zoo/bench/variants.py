@@ -10,6 +10,8 @@ A variant is a network plus the way it is run:
   native bf16), contiguous or channels-last.
 * ``onnx``, ``openvino``: the model exported by Ultralytics' exporter, run by Ultralytics' ``AutoBackend`` (as
   ``zoo.load(exported_path).predict`` runs it; OpenVINO picks its own precision, bf16 on CPUs that have it).
+* ``openvino-int8``: OpenVINO with int8 weights and activations, quantised by Ultralytics' exporter (NNCF,
+  ``pip install nncf``), calibrated on the benchmark's ``data=`` validation images; needs ``data=``.
 * ``reference`` / ``reference-cl``: the model's reference implementation (:mod:`zoo.bench.references`: timm, smp,
   Ultralytics' own build) in fp32 eager, as built / fused where it has ``fuse()`` and channels-last, so that zoo's
   eager speed is a ratio to the reference's taken in the same rounds (``torch`` / ``torch-fused-cl`` against
@@ -31,9 +33,11 @@ import torch.nn.functional as F
 
 __all__ = ["FORMATS", "EXPORTED", "REFERENCE_PAIRS", "prepare", "build_variant", "output_delta"]
 
-FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino", "reference",
-           "reference-cl")
-EXPORTED = {"onnx": {"simplify": False}, "openvino": {}}  # format -> export options
+FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino",
+           "openvino-int8", "reference", "reference-cl")
+# format -> Ultralytics export options; int8 is calibrated by NNCF on the benchmark's data= (its val images)
+EXPORTED = {"onnx": {"format": "onnx", "simplify": False}, "openvino": {"format": "openvino"},
+            "openvino-int8": {"format": "openvino", "int8": True}}
 # reference format -> the zoo format it is compared with, round by round (same precision, fusion and layout)
 REFERENCE_PAIRS = {"reference": "torch", "reference-cl": "torch-fused-cl"}
 
@@ -85,9 +89,13 @@ def prepare(spec: dict) -> dict:
     exports = {}
     for fmt in spec["formats"]:
         if fmt in EXPORTED:
+            options = dict(EXPORTED[fmt])
+            if options.get("int8"):
+                if not spec.get("data"):
+                    raise ValueError(f"{fmt} is calibrated on images: give data= (a dataset YAML or folder)")
+                options["data"] = spec["data"]
             with contextlib.chdir(workdir):  # the exporter writes next to the model's YAML name, in the cwd
-                path = zm.export(format=fmt, imgsz=spec["imgsz"], batch=x.shape[0], device="cpu", verbose=False,
-                                 **EXPORTED[fmt])
+                path = zm.export(imgsz=spec["imgsz"], batch=x.shape[0], device="cpu", verbose=False, **options)
             exports[fmt] = str(workdir / path)
     info = {"task": zm.task, "exports": exports, "nc": getattr(module, "nc", None) or module.yaml.get("nc")}
     (workdir / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
@@ -131,9 +139,12 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
         prepared = json.loads((workdir / "prepared.json").read_text(encoding="utf-8"))
         backend = AutoBackend(prepared["exports"][fmt], device=torch.device("cpu"), verbose=False)
         precision = "fp32"
-        if fmt == "openvino":
+        if fmt.startswith("openvino"):
             precision = str(backend.backend.ov_compiled_model.get_property("INFERENCE_PRECISION_HINT"))
-        return backend, x, {"precision": precision.replace("<Type: '", "").replace("'>", ""), "layout": "runtime"}
+            precision = precision.replace("<Type: '", "").replace("'>", "")
+            if EXPORTED[fmt].get("int8"):
+                precision = f"int8 ({precision} elsewhere)"
+        return backend, x, {"precision": precision, "layout": "runtime"}
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if fmt in REFERENCE_PAIRS:
