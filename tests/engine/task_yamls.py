@@ -32,9 +32,7 @@ THIRD_LEVEL = [6, 1, "Conv", [40, 3, 2]]  # 7  /32, for the heads above that rea
 # World and YOLOE embed class names with a text model (CLIP/MobileCLIP, downloaded); offline they train with the
 # embeddings given to zoo.text_embeddings (test_tasks.py does).
 OPEN_VOCABULARY = ["world", "yoloe", "yoloe-seg"]
-# The closed-vocabulary rows. test_ddp_tasks.py runs these: its probe compares a worker's model rebuilt from args
-# with the parent's before any set_classes, and World's placeholder text features are a fresh random draw per
-# process (not in the state dict; Ultralytics' trainer sets them on every rank at pretrain end).
+# The closed-vocabulary rows (the open-vocabulary ones also need text embeddings).
 TRAINABLE = [n for n in tasks.names() if n not in OPEN_VOCABULARY]
 
 
