@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from zoo.weights.manifest import Manifest, WeightsEntry, read_manifest_file
+from zoo.weights.manifest import Manifest, WeightsEntry, load_manifest, read_manifest_file
 
 # Families whose entries are checked by tests/architectures (torchvision's trained segmentation models)
 CHECKED_ELSEWHERE = ("deeplabv3", "lraspp", "fcn")
@@ -122,3 +122,20 @@ def declared_keys(model: torch.nn.Module, coverage: str) -> set[str]:
         return {k for k in keys if layer[k] == 0}
     assert coverage == "backbone+neck", coverage
     return {k for k in keys if layer[k] < last}
+
+
+def serve_entry(entry_name: str, directory: Path, monkeypatch, **changes) -> tuple[torch.nn.Module, Manifest]:
+    """The shipped entry's upstream, built with random weights and served offline from a folder mirror.
+
+    Returns:
+        (tuple): The upstream model (eval) and a manifest holding the entry (``changes`` applied) with the local
+            file's digest; ``ZOO_WEIGHTS_MIRROR`` and ``ZOO_OFFLINE`` are set for the test.
+    """
+    entry = load_manifest().get(entry_name)
+    file = directory / "upstream" / entry.source.filename
+    file.parent.mkdir(parents=True, exist_ok=True)
+    upstream = build_upstream(*upstream_of(entry), file)
+    manifest = mirror_entry(entry, file, directory / "mirror", directory, **changes)
+    monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", str(directory / "mirror"))
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    return upstream, manifest

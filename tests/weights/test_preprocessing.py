@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from shipped_helpers import build_upstream, mirror_entry, upstream_of
+from shipped_helpers import serve_entry
 from test_shipped_outputs import resnet_stages
 from ultralytics.utils import ASSETS
 
 import zoo
-from zoo.weights.manifest import load_manifest
 
 ATOL = 1e-4
 BUS = ASSETS / "bus.jpg"  # shipped with Ultralytics
@@ -29,13 +28,8 @@ def through_mirror(tmp_path, monkeypatch):
     """``through_mirror(entry_name, model_name, **changes)`` -> (upstream, zoo model, entry fields as loaded)."""
 
     def load(entry_name: str, model_name: str, **changes):
-        entry = load_manifest().get(entry_name)
-        file = tmp_path / "upstream" / entry.source.filename
-        file.parent.mkdir(exist_ok=True)
-        upstream = build_upstream(*upstream_of(entry), file)
-        manifest = mirror_entry(entry, file, tmp_path / "mirror", tmp_path, **changes)
-        monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", str(tmp_path / "mirror"))
-        monkeypatch.setenv("ZOO_OFFLINE", "1")
+        upstream, manifest = serve_entry(entry_name, tmp_path, monkeypatch, **changes)
+        entry = manifest.get(entry_name)
         model = zoo.load(model_name, weights=f"{model_name}.{entry.tag}", manifest=manifest)
         return upstream, model, {**entry.meta, **changes}
 
@@ -77,13 +71,8 @@ def test_an_encoder_built_without_standardisation_is_reported(tmp_path, monkeypa
     from zoo.nn.models import ZooSemanticModel, model_dict
     from zoo.weights import load_weights
 
-    entry = load_manifest().get("unet-s.tv_in1k")
-    file = tmp_path / "upstream" / entry.source.filename
-    file.parent.mkdir()
-    build_upstream(*upstream_of(entry), file)
-    manifest = mirror_entry(entry, file, tmp_path / "mirror", tmp_path)
-    monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", str(tmp_path / "mirror"))
-    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    _, manifest = serve_entry("unet-s.tv_in1k", tmp_path, monkeypatch)
+    entry = manifest.get("unet-s.tv_in1k")
     d = model_dict("unet-s")
     d["symbols"]["normalize"] = False  # as in a user's copy of unet.yaml
     model = ZooSemanticModel(d, nc=21, verbose=False)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import pytest
 import yaml
 import torch
-from shipped_helpers import build_upstream, mirror_entry, upstream_of
+from shipped_helpers import serve_entry
 from ultralytics.utils import ASSETS
 
 import zoo
 from zoo.data import make_detection_dataset, make_semantic_dataset
 from zoo.weights import publish
-from zoo.weights.manifest import load_manifest
 
 COMMON = dict(epochs=1, imgsz=64, batch=4, workers=0, device="cpu", amp=False, plots=False, verbose=False)
 
@@ -32,13 +31,7 @@ CASES = {
 @pytest.mark.parametrize("model_name", CASES)
 def test_default_weights_to_a_published_finetuned_model(model_name, tmp_path, monkeypatch):
     entry_name, make_dataset, reinitialised = CASES[model_name]
-    entry = load_manifest().get(entry_name)
-    file = tmp_path / "upstream" / entry.source.filename
-    file.parent.mkdir()
-    build_upstream(*upstream_of(entry), file)
-    manifest = mirror_entry(entry, file, tmp_path / "mirror", tmp_path)
-    monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", str(tmp_path / "mirror"))
-    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    _, manifest = serve_entry(entry_name, tmp_path, monkeypatch)
     data = make_dataset(tmp_path / "data", n_train=8, n_val=4, imgsz=64, nc=3)
 
     # 1. DEFAULT weights, 3 classes of one's own: the report says what loaded and what starts fresh.

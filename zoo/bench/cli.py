@@ -82,7 +82,6 @@ def main(args: list[str]) -> int:
     Returns:
         (int): 0 when every network was measured, 1 when some failed (the others are still written).
     """
-    from zoo import catalog
     from zoo.bench.report import format_table
     from zoo.cli import UsageError, _wants_help, parse_simple_args
 
@@ -99,12 +98,7 @@ def main(args: list[str]) -> int:
     if not (isinstance(settings.imgsz, int) and settings.imgsz >= 32 and isinstance(settings.batch, int)
             and settings.batch >= 1 and isinstance(settings.iters, int) and settings.iters >= 1):
         raise UsageError("zoo benchmark: imgsz (>= 32), batch (>= 1) and iters (>= 1) must be integers")
-    try:
-        models = select_models(names, task=settings.task)
-    except (catalog.UnknownModelError, ValueError) as e:
-        raise UsageError(f"zoo benchmark: {e}") from None
-    save_dir = settings.save_dir()
-    settings.name = save_dir.name
+    models, save_dir = _models_and_folder(names, settings)
     if settings.formats:
         return _run_formats(models, settings, save_dir)
     result = run_benchmark(models, settings)
@@ -113,6 +107,24 @@ def main(args: list[str]) -> int:
     print(f"\nResults in {save_dir}: " + ", ".join(p.name for p in files.values()))
     failed = [r for r in result["results"] if "error" in r and not str(r["error"]).startswith("ReferenceUnavailable")]
     return 1 if failed else 0
+
+
+def _models_and_folder(names: list[str], settings: BenchSettings):
+    """The models ``names`` select and the results folder (its name recorded in ``settings``).
+
+    Raises:
+        UsageError: For names or a task that select nothing valid.
+    """
+    from zoo import catalog
+    from zoo.cli import UsageError
+
+    try:
+        models = select_models(names, task=settings.task)
+    except (catalog.UnknownModelError, ValueError) as e:
+        raise UsageError(f"zoo benchmark: {e}") from None
+    save_dir = settings.save_dir()
+    settings.name = save_dir.name
+    return models, save_dir
 
 
 def _run_formats(models: list[str], settings: BenchSettings, save_dir) -> int:
@@ -148,7 +160,6 @@ def _int_list(value, name: str) -> tuple[int, ...]:
 
 def _run_search(names: list[str], opts: dict) -> int:
     """``search`` (or list-valued ``threads=``/``batch=``): the best (threads, batch) per model."""
-    from zoo import catalog
     from zoo.bench.search import DEFAULT_FORMAT, SEARCHABLE, default_threads, run_search
     from zoo.bench.search_report import best_lines, search_table, write_search_results
     from zoo.cli import UsageError
@@ -166,12 +177,7 @@ def _run_search(names: list[str], opts: dict) -> int:
     if not (isinstance(settings.imgsz, int) and settings.imgsz >= 32 and isinstance(settings.iters, int)
             and settings.iters >= 1 and isinstance(settings.rounds, int) and settings.rounds >= 1):
         raise UsageError("zoo benchmark: imgsz (>= 32), iters (>= 1) and rounds (>= 1) must be integers")
-    try:
-        models = select_models(names, task=settings.task)
-    except (catalog.UnknownModelError, ValueError) as e:
-        raise UsageError(f"zoo benchmark: {e}") from None
-    save_dir = settings.save_dir()
-    settings.name = save_dir.name
+    models, save_dir = _models_and_folder(names, settings)
     result = run_search(models, settings, formats, threads, batches)
     files = write_search_results(result, save_dir)
     print("\n".join(search_table(result) + [""] + best_lines(result)))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
+from zoo.bench.report import write_report_files
 
 __all__ = ["formats_table", "write_formats_results"]
 
@@ -98,13 +96,5 @@ def _markdown(result: dict) -> str:
 
 def write_formats_results(result: dict, save_dir) -> dict:
     """Write ``formats.json``, ``formats.csv`` and ``formats.md`` into ``save_dir``; returns their paths."""
-    save_dir = Path(save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": save_dir / "formats.json", "csv": save_dir / "formats.csv", "md": save_dir / "formats.md"}
-    paths["json"].write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=_CSV_KEYS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows({**r, "accuracy": accuracy_text(r)} if "metrics" in r else r for r in result["results"])
-    paths["md"].write_text(_markdown(result), encoding="utf-8")
-    return paths
+    rows = [{**r, "accuracy": accuracy_text(r)} if "metrics" in r else r for r in result["results"]]
+    return write_report_files(result, save_dir, "formats", _CSV_KEYS, _markdown(result), rows)

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-__all__ = ["COLUMNS", "table_rows", "format_table", "write_csv", "write_json", "write_markdown"]
+__all__ = ["COLUMNS", "table_rows", "format_table", "write_csv", "write_json", "write_markdown", "write_report_files"]
 
 # (header, row key, format); a missing or None value prints as "-"
 COLUMNS = (
@@ -67,6 +67,33 @@ def write_csv(result: dict, path: Path) -> Path:
         w.writeheader()
         w.writerows(result["results"])
     return path
+
+
+def write_report_files(result: dict, save_dir, stem: str, columns: tuple[str, ...], markdown: str,
+                       rows: list[dict] | None = None) -> dict:
+    """Write ``<stem>.json`` (everything), ``<stem>.csv`` (``columns`` of each row) and ``<stem>.md`` into ``save_dir``.
+
+    Args:
+        result (dict): The whole result (environment, settings, results).
+        save_dir (str | Path): Folder (created).
+        stem (str): File name stem, e.g. ``formats``.
+        columns (tuple[str, ...]): CSV columns; other row fields are left out.
+        markdown (str): The Markdown report.
+        rows (list[dict] | None): CSV rows; default ``result["results"]``.
+
+    Returns:
+        (dict): ``json``, ``csv``, ``md`` -> file paths.
+    """
+    save_dir = Path(save_dir)
+    save_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": save_dir / f"{stem}.json", "csv": save_dir / f"{stem}.csv", "md": save_dir / f"{stem}.md"}
+    write_json(result, paths["json"])
+    with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(result["results"] if rows is None else rows)
+    paths["md"].write_text(markdown, encoding="utf-8")
+    return paths
 
 
 def write_json(result: dict, path: Path) -> Path:

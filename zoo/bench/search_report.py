@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
+from zoo.bench.report import write_report_files
 
 __all__ = ["search_table", "best_lines", "write_search_results"]
 
@@ -79,13 +77,4 @@ def _markdown(result: dict) -> str:
 
 def write_search_results(result: dict, save_dir) -> dict:
     """Write ``search.json``, ``search.csv`` and ``search.md`` into ``save_dir``; returns their paths."""
-    save_dir = Path(save_dir)
-    save_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": save_dir / "search.json", "csv": save_dir / "search.csv", "md": save_dir / "search.md"}
-    paths["json"].write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=_CSV_KEYS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(result["results"])
-    paths["md"].write_text(_markdown(result), encoding="utf-8")
-    return paths
+    return write_report_files(result, save_dir, "search", _CSV_KEYS, _markdown(result))
