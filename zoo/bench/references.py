@@ -238,3 +238,34 @@ def _vit(ctx: ReferenceContext):
     timm = _require("timm")
     name = f"vit_{ctx.symbol('variant')}_patch16_224"
     return timm.create_model(name, pretrained=False, num_classes=ctx.nc, dynamic_img_size=True), f"timm:{name}"
+
+
+def _torchvision_segmentation(builder: str, backbone: str, ctx: ReferenceContext):
+    """torchvision's segmentation model ``{builder}_{backbone}``, untrained, without its auxiliary head.
+
+    torchvision runs an ``aux_loss=True`` model's auxiliary classifier in eval too; zoo's runs only in training,
+    so the inference network both sides time is the one without it.
+    """
+    segmentation = _require("torchvision.models.segmentation")
+    name = f"{builder}_{backbone}"
+    options = {} if builder == "lraspp" else {"aux_loss": False}
+    m = getattr(segmentation, name)(weights=None, weights_backbone=None, num_classes=ctx.nc, **options)
+    return m, f"torchvision:{name}"
+
+
+@register_reference("deeplabv3")
+def _deeplabv3(ctx: ReferenceContext):
+    """torchvision's ``deeplabv3_<backbone>`` of the same backbone."""
+    return _torchvision_segmentation("deeplabv3", ctx.symbol("backbone"), ctx)
+
+
+@register_reference("fcn")
+def _fcn(ctx: ReferenceContext):
+    """torchvision's ``fcn_<backbone>`` of the same backbone."""
+    return _torchvision_segmentation("fcn", ctx.symbol("backbone"), ctx)
+
+
+@register_reference("lraspp")
+def _lraspp(ctx: ReferenceContext):
+    """torchvision's ``lraspp_mobilenet_v3_large``."""
+    return _torchvision_segmentation("lraspp", ctx.symbol("backbone"), ctx)
