@@ -11,7 +11,8 @@ A variant is a network plus the way it is run:
 * ``onnx``, ``openvino``: the model exported by Ultralytics' exporter, run by Ultralytics' ``AutoBackend`` (as
   ``zoo.load(exported_path).predict`` runs it; OpenVINO picks its own precision, bf16 on CPUs that have it).
 * ``openvino-int8``: OpenVINO with int8 weights and activations, quantised by Ultralytics' exporter (NNCF,
-  ``pip install nncf``), calibrated on the benchmark's ``data=`` validation images; needs ``data=``.
+  ``pip install nncf``), calibrated on the ``train`` split of the benchmark's ``data=``, so the accuracy the
+  benchmark scores on its ``val`` split is measured on images calibration did not see; needs ``data=``.
 * ``reference`` / ``reference-cl``: the model's reference implementation (:mod:`zoo.bench.references`: timm, smp,
   Ultralytics' own build) in fp32 eager, as built / fused where it has ``fuse()`` and channels-last, so that zoo's
   eager speed is a ratio to the reference's taken in the same rounds (``torch`` / ``torch-fused-cl`` against
@@ -35,9 +36,10 @@ __all__ = ["FORMATS", "EXPORTED", "REFERENCE_PAIRS", "prepare", "build_variant",
 
 FORMATS = ("torch", "torch-fused", "torch-fused-cl", "torch-bf16", "torch-bf16-cl", "onnx", "openvino",
            "openvino-int8", "reference", "reference-cl")
-# format -> Ultralytics export options; int8 is calibrated by NNCF on the benchmark's data= (its val images)
+# format -> Ultralytics export options; int8 is calibrated by NNCF on the training split of the benchmark's data=
+# (Ultralytics' exporter calibrates on data='s `split`), which the accuracy column does not score
 EXPORTED = {"onnx": {"format": "onnx", "simplify": False}, "openvino": {"format": "openvino"},
-            "openvino-int8": {"format": "openvino", "int8": True}}
+            "openvino-int8": {"format": "openvino", "int8": True, "split": "train"}}
 # reference format -> the zoo format it is compared with, round by round (same precision, fusion and layout)
 REFERENCE_PAIRS = {"reference": "torch", "reference-cl": "torch-fused-cl"}
 
