@@ -44,10 +44,11 @@ def test_output_delta_classify(tmp_path):
 
 def test_table_shows_spread_and_errors():
     ok = {"model": "m", "format": "onnx", "precision": "fp32", "layout": "runtime", "median_ms": 5.0, "p90_ms": 6.0,
-          "images_per_s": 200.0, "speedup": 3.0, "speedup_min": 2.0, "speedup_max": 4.0, "pixels_equal": 0.9995}
+          "images_per_s": 200.0, "speedup": 3.0, "speedup_min": 2.0, "speedup_max": 4.0, "pixels_equal": 0.9995,
+          "peak_mb": 123.4}
     bad = {"model": "m", "format": "openvino", "error": "ModuleNotFoundError: openvino"}
     lines = formats_table({"results": [ok, bad]})
-    assert "| m | onnx | fp32 | runtime | 5.0 | 6.0 | 200.00 | 3.00× [2.00–4.00] | 99.95% px |" in lines
+    assert "| m | onnx | fp32 | runtime | 5.0 | 6.0 | 200.00 | 123 | 3.00× [2.00–4.00] | 99.95% px |" in lines
     assert any("error: ModuleNotFoundError: openvino" in line for line in lines)
 
 
@@ -94,3 +95,18 @@ def test_format_rows_pair_reference_and_cpu_speedups():
     assert rows["torch-fused-cl"]["speedup_cpu"] == 2.0 and rows["torch-fused-cl"]["speedup"] == 3.0  # wall: 2, 4
     assert rows["torch"]["speedup_cpu"] == 1.0
     assert "zoo_vs_ref" not in rows["torch-fused-cl"]
+
+
+def test_peak_memory_counts_the_variants_weights(tmp_path):
+    """Each variant reports its process's peak memory growth from before it was built: at least its weights."""
+    import json
+
+    from zoo.bench.cli import main
+
+    rc = main(["vit-t-cls", "imgsz=32", "formats=torch,torch-bf16", "rounds=1", "iters=1", "warmup=0", "threads=1",
+               f"project={tmp_path}", "name=m"])
+    assert rc == 0
+    rows = {r["format"]: r for r in json.loads((tmp_path / "m" / "formats.json").read_text())["results"]}
+    weights_mb = 5.5e6 * 4 / 2**20  # vit-t-cls has 5.5-5.7 M fp32 parameters
+    for fmt in ("torch", "torch-bf16"):
+        assert weights_mb <= rows[fmt]["peak_mb"] < 1024, rows[fmt]

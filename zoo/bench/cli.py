@@ -16,15 +16,16 @@ HELP = """
         imgsz=224   square input size              batch=8     batch N (batch 1 is always measured)
         iters=10    timed passes per batch size    warmup=3    untimed passes first
         device=cpu  cpu, cuda, cuda:1 or 0         half        FP16 (CUDA only)
-        reference=True   also measure each model's reference implementation (timm, smp, Ultralytics)
+        reference=True   also measure each model's reference implementation (timm, smp, torchvision, Ultralytics)
         task=...    only models of this task       timeout=900 seconds per measured network
         project=runs/zoo-benchmark  name=<time>    results folder: project/name
         formats=torch,torch-bf16,onnx,openvino  time these inference variants of each model instead, batch 1,
                     each in its own process, interleaved in rounds (rounds=5; iters= passes per round):
                     torch (fp32 eager, the baseline), torch-fused[-cl], torch-bf16[-cl] (bf16 autocast;
                     -cl: channels-last), onnx, openvino, openvino-int8 (exported; Ultralytics' runtimes; int8
-                    is calibrated on data= and needs nncf), reference[-cl] (the
-                    model's timm/smp/Ultralytics reference: zoo's speed over it per round, against torch[-fused-cl]).
+                    is calibrated on data='s train split and needs nncf), reference[-cl] (the model's
+                    timm/smp/torchvision/Ultralytics reference: zoo's speed over it per round, against
+                    torch[-fused-cl]).
                     Writes formats.md/csv/json
                     threads=N: pin every variant to N CPUs (torch threads too)
                     data=DATA.yaml: also validate every variant on DATA's val split (mIoU / mAP / top-1 and

@@ -7,7 +7,7 @@ from zoo.bench.report import write_report_files
 __all__ = ["formats_table", "write_formats_results"]
 
 _CSV_KEYS = (
-    "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "speedup", "speedup_min",
+    "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "peak_mb", "speedup", "speedup_min",
     "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
     "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "zoo_vs_ref_cpu", "zoo_vs_ref_cpu_min", "zoo_vs_ref_cpu_max",
     "cpu_median_ms", "speedup_cpu", "speedup_cpu_min", "speedup_cpu_max", "accuracy", "accuracy_error", "error",
@@ -49,19 +49,20 @@ def formats_table(result: dict) -> list[str]:
     validated = any("metrics" in r or "accuracy_error" in r for r in result["results"])
     extra = " Accuracy on data= (Δ to fp32 eager) |" if validated else ""
     lines = [
-        "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Speed-up vs torch (median [min–max]) "
-        "| Output vs fp32 eager |" + extra,
-        "|---|---|---|---|---:|---:|---:|---:|---|" + ("---|" if validated else ""),
+        "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Peak MB | Speed-up vs torch "
+        "(median [min–max]) | Output vs fp32 eager |" + extra,
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|" + ("---|" if validated else ""),
     ]
     for r in result["results"]:
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['format']} | error: {str(r['error'])[:100]} | | | | | | |"
+            lines.append(f"| {r['model']} | {r['format']} | error: {str(r['error'])[:100]} | | | | | | | |"
                          + (" |" if validated else ""))
             continue
         speed = f"{r['speedup']:.2f}× [{r['speedup_min']:.2f}–{r['speedup_max']:.2f}]" if "speedup" in r else "-"
+        memory = f"{r['peak_mb']:.0f}" if r.get("peak_mb") is not None else "-"
         lines.append(
             f"| {r['model']} | {r['format']} | {r.get('precision', '-')} | {r.get('layout', '-')} | "
-            f"{r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['images_per_s']:.2f} | {speed} | {_delta(r)} |"
+            f"{r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['images_per_s']:.2f} | {memory} | {speed} | {_delta(r)} |"
             + (f" {accuracy_text(r)} |" if validated else "")
         )
     return lines
@@ -86,7 +87,9 @@ def _markdown(result: dict) -> str:
         "Each variant runs in its own process; every round times each variant once, in a shuffled order. "
         "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; median and range over "
         "rounds. Output: largest absolute difference to fp32 eager over its largest value (same-shape outputs), "
-        "equal class-map pixels at input size (semantic), same top-1 (classify). Weights: "
+        "equal class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
+        "process's peak resident memory from just before the variant was built (weights, runtime libraries, "
+        "activations). Weights: "
         + (f"{s['weights']}" if s.get("weights") else "random, seed 0")
         + (f". Accuracy: Ultralytics' validator on {s['data']}, each variant in a process of its own after the "
            "rounds." if s.get("data") else "."),

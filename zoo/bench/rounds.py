@@ -139,7 +139,7 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
 
     Returns:
         (tuple): ``(ready, times, orders, cpu)``: variant key -> its ready line (``error`` when it failed to
-            start); key -> per-round lists of pass times (ms) of the variants that started; the order of each
+            start; ``peak_mb`` added: the worker's peak memory growth over its turns); key -> per-round lists of pass times (ms) of the variants that started; the order of each
             round; key -> per-round lists of the worker's CPU time per pass (ms).
 
     Raises:
@@ -167,6 +167,7 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
                     raise RuntimeError(f"{spec['model']} {key}: {got['error']}")
                 times[key].append(got["times_ms"])
                 cpu[key].append(got["cpu_ms"])
+                ready[key]["peak_mb"] = max(ready[key].get("peak_mb", 0.0), got.get("peak_mb", 0.0))
                 time.sleep(SETTLE_S)
     finally:
         for w in workers.values():

@@ -5,7 +5,8 @@ exports (:func:`zoo.bench.variants.prepare`) and prints one result line.
 
 ``python -m zoo.bench.variant_worker serve '<spec>' <format>`` builds the variant, runs it once to compare its
 output with the reference, prints a ``ready`` line, then answers each stdin line ``{"iters": n, "warmup": w}``
-with the per-pass times of ``w`` untimed and ``n`` timed passes, until ``quit`` or end of input. Between turns
+with the per-pass times of ``w`` untimed and ``n`` timed passes and the process's peak memory growth since just
+before the variant was built (MiB; see :class:`zoo.bench.measure.MemoryProbe`), until ``quit`` or end of input. Between turns
 it waits on stdin, so it uses no CPU while the other variants are timed.
 
 ``python -m zoo.bench.variant_worker accuracy '<spec>' <format>`` validates the variant on ``spec["data"]``
@@ -51,9 +52,11 @@ def _serve(spec: dict, fmt: str) -> None:
     _pin(spec.get("threads"))
     import torch
 
-    from zoo.bench.measure import time_forward
+    from zoo.bench.measure import MemoryProbe, time_forward
     from zoo.bench.variants import build_variant, output_delta
 
+    memory = MemoryProbe(torch.device("cpu"))
+    memory.start()  # before the variant is built: its weights, runtime libraries and activations count
     run, x, info = build_variant(spec, fmt)
     with torch.inference_mode():
         out = run(x)
@@ -66,7 +69,8 @@ def _serve(spec: dict, fmt: str) -> None:
             break
         ask = json.loads(line)
         timing = time_forward(run, x, iters=int(ask["iters"]), warmup=int(ask["warmup"]))
-        _say({"times_ms": [t * 1e3 for t in timing.times], "cpu_ms": [t * 1e3 for t in timing.cpu_times]})
+        _say({"times_ms": [t * 1e3 for t in timing.times], "cpu_ms": [t * 1e3 for t in timing.cpu_times],
+              "peak_mb": memory.peak_mb()})
 
 
 def main(argv: list[str] | None = None) -> int:
