@@ -111,3 +111,22 @@ def test_int8_calibrates_on_the_training_split_not_the_scored_one(tmp_path):
         LOGGER.disabled = disabled
     counts = [m for m in messages if "INT8 calibration, found" in m]  # Ultralytics' count of what it calibrated on
     assert counts and all(f"found {n_train} images" in m for m in counts), counts
+
+
+def test_outputs_are_compared_on_a_validation_image(tmp_path):
+    """With data=, every variant runs the dataset's first validation image (RGB, in [0, 1]), not noise."""
+    import cv2
+
+    from zoo.bench.variants import _first_val_image, prepare
+
+    data = make_classification_dataset(tmp_path / "data", n_train=3, n_val=6, imgsz=32, nc=3)
+    (tmp_path / "work").mkdir()
+    prepare({"model": "vit-t-cls", "imgsz": 48, "batch": 1, "formats": [], "workdir": str(tmp_path / "work"),
+             "data": str(data)})
+    x = torch.load(tmp_path / "work" / "input.pt", weights_only=True)
+    assert x.shape == (1, 3, 48, 48)
+    assert (x * 255 - (x * 255).round()).abs().max() < 1e-4  # 8-bit pixel values, not noise
+    first = sorted((tmp_path / "data" / "val").rglob("*.png"))[0]
+    assert _first_val_image(str(data)) == first
+    rgb_means = cv2.imread(str(first))[:, :, ::-1].reshape(-1, 3).mean(0) / 255
+    assert torch.allclose(x[0].mean((1, 2)), torch.tensor(rgb_means.copy(), dtype=torch.float32), atol=0.02)

@@ -110,3 +110,38 @@ def test_peak_memory_counts_the_variants_weights(tmp_path):
     weights_mb = 5.5e6 * 4 / 2**20  # vit-t-cls has 5.5-5.7 M fp32 parameters
     for fmt in ("torch", "torch-bf16"):
         assert weights_mb <= rows[fmt]["peak_mb"] < 1024, rows[fmt]
+
+
+def test_predict_variant_times_a_predict_call(tmp_path):
+    """With ``predict``, a variant is the user's ``model.predict(image)`` call: it returns Results for the image."""
+    from zoo.bench.predict_variant import build_predict_variant
+
+    spec = {"model": "vit-t-cls", "imgsz": 32, "batch": 1, "formats": ["torch"], "workdir": str(tmp_path)}
+    prepare(spec)
+    for fmt, precision in (("torch-fused-cl", "fp32"), ("torch-bf16-cl", "bf16 autocast")):
+        run, images, info = build_predict_variant({**spec, "task": "classify"}, fmt)
+        assert info["through"] == "predict" and info["precision"] == precision
+        (result,) = run(images)
+        assert result.orig_shape == images[0].shape[:2] == (1080, 810)  # bus.jpg, letterboxed by the predictor
+        assert result.probs is not None and len(result.names) == 1000
+    with pytest.raises(ValueError, match="has no predict path"):
+        build_predict_variant({**spec, "task": "classify"}, "torch")
+
+
+def test_predict_benchmark_is_against_fp32_predict(tmp_path):
+    import json
+
+    from zoo.bench.cli import main
+    from zoo.cli import UsageError
+
+    with pytest.raises(UsageError, match="with predict, formats must be among"):
+        main(["vit-t-cls", "imgsz=32", "formats=torch,onnx", "predict", f"project={tmp_path}", "name=x"])
+    rc = main(["vit-t-cls", "imgsz=32", "formats=torch-bf16-cl", "predict", "rounds=2", "iters=1", "warmup=1",
+               "threads=1", f"project={tmp_path}", "name=p"])
+    assert rc == 0
+    result = json.loads((tmp_path / "p" / "formats.json").read_text())
+    rows = {r["format"]: r for r in result["results"]}
+    assert list(rows) == ["torch-fused-cl", "torch-bf16-cl"] and result["settings"]["predict"] is True
+    assert all(r["through"] == "predict" for r in rows.values())
+    assert rows["torch-fused-cl"]["speedups"] == [1.0, 1.0]  # the baseline is fp32 predict
+    assert "Speed-up vs torch-fused-cl" in (tmp_path / "p" / "formats.md").read_text()

@@ -30,6 +30,9 @@ HELP = """
                     threads=N: pin every variant to N CPUs (torch threads too)
                     data=DATA.yaml: also validate every variant on DATA's val split (mIoU / mAP / top-1 and
                     the delta to fp32 eager); weights=best.pt|DEFAULT|NAME: benchmark these weights
+                    predict: time model.predict(bus.jpg) per pass (pre- and post-processing included)
+                    instead of the forward pass, for torch-fused-cl (fp32 predict, the baseline then),
+                    torch-bf16-cl (half=True), onnx, openvino, openvino-int8
         search      find each model's best (threads, batch) by images/s: every combination of threads
                     (threads=1,2; default 1, 2, 4... up to the CPUs) and batch (batch=1,4; default 1 and 4) of
                     the eager formats in formats= (default torch-fused-cl, what predict runs), each in its own
@@ -91,7 +94,7 @@ def main(args: list[str]) -> int:
         return 0
     defaults = {f.name: f.default for f in fields(BenchSettings)}
     names, opts = parse_simple_args(
-        args, defaults, "benchmark", flags=("half", "search"), strings=("name", "task", "device", "formats", "data", "weights")
+        args, defaults, "benchmark", flags=("half", "search", "predict"), strings=("name", "task", "device", "formats", "data", "weights")
     )
     if opts.get("search") or isinstance(opts.get("threads"), tuple) or isinstance(opts.get("batch"), tuple):
         return _run_search(names, opts)
@@ -140,6 +143,12 @@ def _run_formats(models: list[str], settings: BenchSettings, save_dir) -> int:
     if unknown or not isinstance(settings.rounds, int) or settings.rounds < 1:
         raise UsageError(f"zoo benchmark: formats must be among {', '.join(FORMATS)} (got {', '.join(unknown)}) "
                          "and rounds an integer >= 1")
+    if settings.predict:
+        from zoo.bench.predict_variant import PREDICT_FORMATS
+
+        if any(f not in PREDICT_FORMATS for f in formats):
+            raise UsageError(f"zoo benchmark: with predict, formats must be among {', '.join(PREDICT_FORMATS)} (the "
+                             f"ones a predict call can run; got {','.join(formats)})")
     if "openvino-int8" in formats and not settings.data:
         raise UsageError("zoo benchmark: formats=openvino-int8 is calibrated on images: give data=DATA.yaml")
     result = run_formats(models, settings, formats)

@@ -46,11 +46,14 @@ def accuracy_text(row: dict) -> str:
 
 def formats_table(result: dict) -> list[str]:
     """Markdown table lines: one row per model and format (an accuracy column when variants were validated)."""
+    from zoo.bench.rounds import baseline_format
+
+    baseline = baseline_format(bool(result.get("settings", {}).get("predict")))
     validated = any("metrics" in r or "accuracy_error" in r for r in result["results"])
     extra = " Accuracy on data= (Δ to fp32 eager) |" if validated else ""
     lines = [
-        "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Peak MB | Speed-up vs torch "
-        "(median [min–max]) | Output vs fp32 eager |" + extra,
+        "| Model | Format | Precision | Layout | Median ms | p90 ms | img/s | Peak MB | Speed-up vs "
+        f"{baseline} (median [min–max]) | Output vs fp32 eager |" + extra,
         "|---|---|---|---|---:|---:|---:|---:|---:|---|" + ("---|" if validated else ""),
     ]
     for r in result["results"]:
@@ -74,7 +77,8 @@ def _markdown(result: dict) -> str:
     return "\n".join([
         "# zoo benchmark: formats and precisions",
         "",
-        f"- **Settings:** imgsz={s['imgsz']}, batch 1, {s['rounds']} rounds x {s['iters']} timed passes per "
+        f"- **Settings:** imgsz={s['imgsz']}, batch 1, {s['rounds']} rounds x {s['iters']} timed "
+        + ("`predict` calls on bus.jpg" if s.get("predict") else "passes") + " per "
         f"variant (warmup {s['warmup']} before the first round, 1 before each later one); "
         f"threads per variant: {s.get('threads') or 'all (runtime defaults)'}",
         f"- **Machine:** {m['cpu']} ({m['cpu_count']} logical CPUs), {m['platform']}; load average "
@@ -85,9 +89,11 @@ def _markdown(result: dict) -> str:
         *formats_table(result),
         "",
         "Each variant runs in its own process; every round times each variant once, in a shuffled order. "
-        "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; median and range over "
-        "rounds. Output: largest absolute difference to fp32 eager over its largest value (same-shape outputs), "
-        "equal class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
+        + ("Speed-up: the fp32 `predict` (`torch-fused-cl`) median divided by the variant's, per round; "
+           if s.get("predict") else "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; ")
+        + "median and range over rounds. Output, on "
+        + ("data='s first validation image" if s.get("data") else "seeded noise")
+        + ": largest absolute difference to fp32 eager over its largest value (same-shape outputs), equal class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
         "process's peak resident memory from just before the variant was built (weights, runtime libraries, "
         "activations). Weights: "
         + (f"{s['weights']}" if s.get("weights") else "random, seed 0")

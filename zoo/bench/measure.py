@@ -63,20 +63,21 @@ def _percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor, *, iters: int, warmup: int) -> Timing:
+def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor | list, *, iters: int, warmup: int) -> Timing:
     """Time ``model(x)`` under ``torch.inference_mode``.
 
     Args:
         model (torch.nn.Module | Callable): The network, in eval mode, on ``x``'s device (or any callable that
             runs it, e.g. an exported model's backend).
-        x (torch.Tensor): Input batch.
+        x (torch.Tensor | list): Input batch (a tensor, or a list of images for a ``predict`` call).
         iters (int): Timed passes (>= 1).
         warmup (int): Untimed passes first.
 
     Returns:
         (Timing): Median and p90 latency and throughput.
     """
-    device = x.device
+    device = getattr(x, "device", torch.device("cpu"))
+    batch = x.shape[0] if isinstance(x, torch.Tensor) else len(x)
     with torch.inference_mode():
         for _ in range(warmup):
             model(x)
@@ -90,10 +91,10 @@ def time_forward(model: torch.nn.Module | Callable, x: torch.Tensor, *, iters: i
             cpu_times.append(time.process_time() - c)
     median = statistics.median(times)
     return Timing(
-        batch=x.shape[0],
+        batch=batch,
         median_ms=median * 1e3,
         p90_ms=_percentile(times, 90) * 1e3,
-        throughput=x.shape[0] / median,
+        throughput=batch / median,
         times=tuple(times),
         cpu_times=tuple(cpu_times),
     )

@@ -28,8 +28,15 @@ from zoo.bench.worker import MARKER
 
 __all__ = ["run_formats", "time_rounds", "prepare_model", "Variant", "BASELINE"]
 
-BASELINE = "torch"  # every ratio is against fp32 eager, unfused
+BASELINE = "torch"  # every ratio is against fp32 eager, unfused (fp32 predict, with predict: see baseline_format)
 SETTLE_S = 0.3  # pause between turns: lets a runtime's spinning threads go to sleep before the next variant
+
+
+def baseline_format(predict: bool) -> str:
+    """The format every ratio is taken against: fp32 eager as built, or fp32 ``predict`` (fused, channels-last)."""
+    from zoo.bench.predict_variant import PREDICT_BASELINE
+
+    return PREDICT_BASELINE if predict else BASELINE
 
 
 @dataclass(frozen=True)
@@ -183,11 +190,13 @@ def _measure_model(model: str, settings, formats: list[str], workdir: Path, rng:
     if "error" in prep:
         return [{"model": model, "format": f, "error": prep["error"]} for f in formats]
     spec["task"] = prep["task"]
-    ready, times, orders, cpu = time_rounds(spec, [Variant(f, f, settings.threads, 1) for f in formats], settings,
-                                            rng)
-    rows = [{**row, "orders": orders} for row in format_rows(model, formats, ready, times, cpu)]
+    predict = bool(getattr(settings, "predict", False))
+    baseline = baseline_format(predict)
+    ready, times, orders, cpu = time_rounds({**spec, "predict": predict},
+                                            [Variant(f, f, settings.threads, 1) for f in formats], settings, rng)
+    rows = [{**row, "orders": orders} for row in format_rows(model, formats, ready, times, cpu, baseline)]
     if data:
-        _validate(spec, rows, settings.timeout)
+        _validate(spec, rows, settings.timeout, baseline)
     return rows
 
 
@@ -196,9 +205,9 @@ def _absolute(path: str | None) -> str | None:
     return str(Path(path).resolve()) if path and Path(path).exists() else path
 
 
-def _validate(spec: dict, rows: list[dict], timeout: float) -> None:
+def _validate(spec: dict, rows: list[dict], timeout: float, baseline: str = BASELINE) -> None:
     """Validate every timed variant on ``spec["data"]``, each in a fresh process after the rounds (no timing runs
-    meanwhile); add its ``metrics`` (or ``accuracy_error``) and the deltas to fp32 eager."""
+    meanwhile); add its ``metrics`` (or ``accuracy_error``) and the deltas to ``baseline``'s."""
     from zoo.bench.accuracy import VALIDATED, with_accuracy_deltas
 
     for row in rows:
@@ -209,14 +218,15 @@ def _validate(spec: dict, rows: list[dict], timeout: float) -> None:
             row["accuracy_error"] = got["error"]
         else:
             row["metrics"], row["val_dtypes"] = got["metrics"], got.get("val_dtypes", [])
-    with_accuracy_deltas(rows, BASELINE)
+    with_accuracy_deltas(rows, baseline)
 
 
-def format_rows(model: str, formats: list[str], ready: dict, times: dict, cpu: dict) -> list[dict]:
-    """One row per format: failures first, then medians, speed-ups to the baseline (wall and CPU time, per round)
+def format_rows(model: str, formats: list[str], ready: dict, times: dict, cpu: dict,
+                baseline: str = BASELINE) -> list[dict]:
+    """One row per format: failures first, then medians, speed-ups to ``baseline`` (wall and CPU time, per round)
     and, on reference rows, zoo's speed over the reference's (see :func:`time_rounds` for the inputs)."""
     rows = [{"model": model, "format": f, "error": ready[f]["error"]} for f in formats if "error" in ready[f]]
-    base = times.get(BASELINE)
+    base = times.get(baseline)
     rows += [_row(model, f, ready[f], times[f], base) for f in times]
     for row in rows:
         f = row["format"]
@@ -224,8 +234,8 @@ def format_rows(model: str, formats: list[str], ready: dict, times: dict, cpu: d
             _zoo_vs_reference(row, times.get(REFERENCE_PAIRS[f]), times[f], cpu.get(REFERENCE_PAIRS[f]), cpu[f])
         if "error" not in row:
             row["cpu_median_ms"] = statistics.median([t for r in cpu[f] for t in r])
-            if BASELINE in cpu:  # the speed-up by CPU time too: an A/A pair shows the noise floor of both
-                ratios = [statistics.median(b) / statistics.median(t) for b, t in zip(cpu[BASELINE], cpu[f])]
+            if baseline in cpu:  # the speed-up by CPU time too: an A/A pair shows the noise floor of both
+                ratios = [statistics.median(b) / statistics.median(t) for b, t in zip(cpu[baseline], cpu[f])]
                 row.update(speedup_cpu=statistics.median(ratios), speedup_cpu_min=min(ratios),
                            speedup_cpu_max=max(ratios))
     return rows
@@ -238,8 +248,8 @@ def run_formats(models: list[str], settings, formats: list[str], *, progress: bo
         models (list[str]): Model names.
         settings: :class:`zoo.bench.runner.BenchSettings` (``imgsz``, ``iters`` per turn, ``warmup`` before the
             first turn, ``rounds``, ``timeout``, ``task``); batch 1.
-        formats (list[str]): From :data:`zoo.bench.variants.FORMATS`; ``torch`` (the baseline) is added first
-            when missing.
+        formats (list[str]): From :data:`zoo.bench.variants.FORMATS`; the baseline (``torch``; ``torch-fused-cl``
+            with ``settings.predict``) is added first when missing.
         progress (bool): Print one line per model.
 
     Returns:
@@ -248,7 +258,8 @@ def run_formats(models: list[str], settings, formats: list[str], *, progress: bo
     """
     from dataclasses import asdict
 
-    formats = [BASELINE] + [f for f in dict.fromkeys(formats) if f != BASELINE]
+    base = baseline_format(bool(getattr(settings, "predict", False)))
+    formats = [base] + [f for f in dict.fromkeys(formats) if f != base]
     env = environment()
     rng = random.Random(0)
     save_dir = settings.save_dir()

@@ -46,6 +46,9 @@ class BenchSettings:
             variant is also validated on (:mod:`zoo.bench.accuracy`), with its metric's delta to fp32 eager.
         weights (str | None): With ``formats``: weights to benchmark instead of random ones (``DEFAULT``, a manifest
             name, a file, or a trained ``best.pt``, read by zoo's restricted unpickler).
+        predict (bool): With ``formats``: time one ``model.predict(image)`` call per pass (pre- and post-processing
+            included, :mod:`zoo.bench.predict_variant`) instead of the network's forward pass; ratios are then to
+            fp32 ``predict`` (``torch-fused-cl``).
     """
 
     imgsz: int = 224
@@ -65,6 +68,7 @@ class BenchSettings:
     search: bool = False
     data: str | None = None
     weights: str | None = None
+    predict: bool = False
 
     def save_dir(self) -> Path:
         """The folder results go to."""

@@ -61,12 +61,40 @@ def _first(out):
     return out
 
 
+def _first_val_image(data: str) -> Path:
+    """The first image (sorted by path) of a dataset's validation split: a YAML, or a classification folder."""
+    from ultralytics.data.utils import IMG_FORMATS, check_cls_dataset, check_det_dataset
+
+    d = check_det_dataset(data) if str(data).lower().endswith((".yaml", ".yml")) else check_cls_dataset(data)
+    val = d.get("val")
+    val = val[0] if isinstance(val, list) else val
+    files = sorted(f for f in Path(val).rglob("*") if f.suffix[1:].lower() in IMG_FORMATS)
+    if not files:
+        raise FileNotFoundError(f"{data}: no images in its validation split {val}")
+    return files[0]
+
+
+def _sample_input(spec: dict) -> torch.Tensor:
+    """The input every variant runs: ``data=``'s first validation image (RGB, resized to ``imgsz``, in [0, 1]) when
+    given, so that the output columns compare what a trained model sees; else seeded noise."""
+    batch, imgsz = int(spec.get("batch", 1)), spec["imgsz"]
+    if not spec.get("data"):
+        return torch.rand(batch, 3, imgsz, imgsz, generator=torch.Generator().manual_seed(0))
+    import cv2
+    from ultralytics.utils.patches import imread
+
+    image = cv2.resize(imread(str(_first_val_image(spec["data"]))), (imgsz, imgsz), interpolation=cv2.INTER_LINEAR)
+    x = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1).float().div(255)
+    return x.unsqueeze(0).repeat(batch, 1, 1, 1)
+
+
 def prepare(spec: dict) -> dict:
     """Build the model once (seeded), save weights, input and fp32 reference output; export what is asked.
 
     Args:
         spec (dict): ``model``, ``task``, ``imgsz``, ``batch``, ``formats``, ``workdir``; ``weights`` (optional):
-            trained weights instead of random ones.
+            trained weights instead of random ones; ``data`` (optional): calibrates int8, and its first validation
+            image is the input every variant runs (else seeded noise).
 
     Returns:
         (dict): ``task``, ``stride`` (of the class map, semantic only) and ``exports`` (format -> path).
@@ -83,7 +111,7 @@ def prepare(spec: dict) -> dict:
         zm = zoo.load(spec["model"], task=spec.get("task"), weights=weights)
     zm.model.float()
     torch.save(zm.model.state_dict(), workdir / "weights.pt")
-    x = torch.rand(int(spec.get("batch", 1)), 3, spec["imgsz"], spec["imgsz"], generator=torch.Generator().manual_seed(0))
+    x = _sample_input(spec)
     torch.save(x, workdir / "input.pt")
     module = zm.model.eval()
     with torch.inference_mode():
@@ -127,11 +155,16 @@ def build_variant(spec: dict, fmt: str) -> tuple[Callable, torch.Tensor, dict]:
         fmt (str): One of :data:`FORMATS`.
 
     Returns:
-        (tuple): ``(run, x, info)``; ``run(x)`` is one forward pass; ``info`` has ``precision`` and ``layout``.
+        (tuple): ``(run, x, info)``; ``run(x)`` is one forward pass (one ``predict`` call when ``spec["predict"]``,
+            see :mod:`zoo.bench.predict_variant`); ``info`` has ``precision`` and ``layout``.
 
     Raises:
         ValueError: For an unknown format.
     """
+    if spec.get("predict"):
+        from zoo.bench.predict_variant import build_predict_variant
+
+        return build_predict_variant(spec, fmt)
     workdir = Path(spec["workdir"])
     x = torch.load(workdir / "input.pt", weights_only=True)
     x = x[: int(spec.get("batch") or x.shape[0])]  # a thread/batch search prepares its largest batch once
