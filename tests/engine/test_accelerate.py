@@ -159,3 +159,38 @@ def test_predict_and_val_half_on_every_task(monkeypatch, tmp_path, row):
     assert tasks.task(row).metrics[0] in metrics.results_dict
     assert seen and set(seen) == {torch.bfloat16}
     assert not torch.is_autocast_enabled("cpu")
+
+
+@pytest.fixture
+def process_threads():
+    """A thread count other than the one Ultralytics' select_device sets (min(8, CPUs - 1)), restored after."""
+    from ultralytics.utils import NUM_THREADS
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(NUM_THREADS + 1)
+    yield NUM_THREADS + 1
+    torch.set_num_threads(before)
+
+
+def _record_threads(module: nn.Module) -> list[int]:
+    seen: list[int] = []
+    module.register_forward_pre_hook(lambda _m, _args: seen.append(torch.get_num_threads()))
+    return seen
+
+
+def test_predict_and_val_keep_the_process_thread_count(tmp_path, process_threads):
+    """Inference runs with the caller's torch thread count and leaves it as it was (Ultralytics resets it)."""
+    from zoo.data import make_classification_dataset
+
+    data = make_classification_dataset(tmp_path / "data", n_train=2, n_val=2, imgsz=32, nc=2)
+    torch.manual_seed(0)
+    model = zoo.load("vit-t-cls", nc=2)
+    seen = _record_threads(model.model.model[-1].linear)  # hooks travel with the validator's deep copy
+    model.predict(torch.rand(1, 3, 32, 32), imgsz=32, device="cpu", verbose=False)
+    # the last pass is predict's; an earlier one is fuse()'s probe while AutoBackend is built
+    assert seen[-1] == process_threads and torch.get_num_threads() == process_threads
+    seen.clear()
+    model.val(data=str(data), imgsz=32, batch=1, workers=0, device="cpu", plots=False, project=str(tmp_path),
+              verbose=False)
+    # the two validation images, one batch each, after the set-up passes (fuse()'s probes)
+    assert seen[-2:] == [process_threads] * 2 and torch.get_num_threads() == process_threads

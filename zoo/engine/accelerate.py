@@ -11,6 +11,11 @@ resizing, metrics), so box coordinates and probabilities are not rounded to bf16
 
 The capability check can be forced with the environment variable ``ZOO_CPU_BF16`` (``1``: native, ``0``: not),
 which tests use to exercise both branches on any machine.
+
+The same predictors and standalone validators keep the process's CPU thread count. Ultralytics' ``select_device``
+sets torch's pool to ``min(8, CPUs - 1)`` threads (for CPU training), so on a 2-CPU machine every predict ran on
+one thread, and ``OMP_NUM_THREADS`` or ``torch.set_num_threads`` had no say; zoo's inference runs with whatever the
+process had (torch's default: one per core) and leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -171,13 +176,17 @@ def bf16_forward(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
 
 
 class _Bf16Predictor:
-    """Predictor mixin: network under bf16 autocast when :func:`wants_bf16` says so; outputs back in fp32."""
+    """Predictor mixin: network under bf16 autocast when :func:`wants_bf16` says so, outputs back in fp32; the
+    process's thread count kept (see the module docstring)."""
 
     bf16 = False
 
     def setup_model(self, model, verbose: bool = True):
-        """Ultralytics' setup, then the precision decision (it needs the backend's device and format)."""
+        """Ultralytics' setup with the thread count it found, then the precision decision (it needs the backend's
+        device and format)."""
+        threads = torch.get_num_threads()
         super().setup_model(model, verbose)
+        torch.set_num_threads(threads)  # select_device reset it to min(8, CPUs - 1)
         self.bf16 = wants_bf16(self.args.quantize, self.device, getattr(self.model, "format", "pt"))
 
     def inference(self, im: torch.Tensor, *args, **kwargs):
@@ -190,12 +199,14 @@ class _Bf16Predictor:
 
 
 class _Bf16Validator:
-    """Validator mixin: standalone validation of a PyTorch model under bf16 autocast when asked and native.
+    """Validator mixin: standalone validation of a PyTorch model under bf16 autocast when asked and native, with the
+    process's thread count kept (see the module docstring).
 
-    Validation during training is left alone (the trainer decides precision there).
+    Validation during training is left alone (the trainer decides precision and threads there).
     """
 
     bf16 = False
+    _threads: int | None = None
 
     def __call__(self, trainer=None, model=None, **kwargs):
         """Ultralytics' validation, with the network's forward passes in bf16 when chosen."""
@@ -204,10 +215,22 @@ class _Bf16Validator:
             and isinstance(model, torch.nn.Module)
             and wants_bf16(self.args.quantize, _device_type(self.args.device))
         )
-        if not self.bf16:
-            return super().__call__(trainer=trainer, model=model, **kwargs)
-        with bf16_forward(model):
-            return super().__call__(trainer=trainer, model=model, **kwargs)
+        self._threads = torch.get_num_threads() if trainer is None else None
+        try:
+            if not self.bf16:
+                return super().__call__(trainer=trainer, model=model, **kwargs)
+            with bf16_forward(model):
+                return super().__call__(trainer=trainer, model=model, **kwargs)
+        finally:
+            if self._threads is not None:
+                torch.set_num_threads(self._threads)
+
+    def init_metrics(self, model):
+        """Ultralytics' metrics set-up, which runs after ``select_device`` and before the first batch: the thread
+        count goes back to the caller's here, so the batches run with it."""
+        super().init_metrics(model)
+        if self._threads is not None:
+            torch.set_num_threads(self._threads)
 
 
 def _device_type(device: Any) -> str:
