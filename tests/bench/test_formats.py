@@ -122,7 +122,7 @@ def test_predict_variant_times_a_predict_call(tmp_path):
         run, images, info = build_predict_variant({**spec, "task": "classify"}, fmt)
         assert info["through"] == "predict" and info["precision"] == precision
         (result,) = run(images)
-        assert result.orig_shape == images[0].shape[:2] == (1080, 810)  # bus.jpg, letterboxed by the predictor
+        assert result.orig_shape == images[0].shape[:2] == (810, 810)  # bus.jpg's centre square
         assert result.probs is not None and len(result.names) == 1000
     with pytest.raises(ValueError, match="has no predict path"):
         build_predict_variant({**spec, "task": "classify"}, "torch")

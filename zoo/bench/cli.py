@@ -30,7 +30,8 @@ HELP = """
                     threads=N: pin every variant to N CPUs (torch threads too)
                     data=DATA.yaml: also validate every variant on DATA's val split (mIoU / mAP / top-1 and
                     the delta to fp32 eager); weights=best.pt|DEFAULT|NAME: benchmark these weights
-                    predict: time model.predict(bus.jpg) per pass (pre- and post-processing included)
+                    predict: time model.predict(image) per pass (pre- and post-processing included; one
+                    square image: data='s first validation image, else bus.jpg's centre square)
                     instead of the forward pass, for torch-fused-cl (fp32 predict, the baseline then),
                     torch-bf16-cl (half=True), onnx, openvino, openvino-int8
         search      find each model's best (threads, batch) by images/s: every combination of threads

@@ -78,7 +78,7 @@ def _markdown(result: dict) -> str:
         "# zoo benchmark: formats and precisions",
         "",
         f"- **Settings:** imgsz={s['imgsz']}, batch 1, {s['rounds']} rounds x {s['iters']} timed "
-        + ("`predict` calls on bus.jpg" if s.get("predict") else "passes") + " per "
+        + ("`predict` calls on one square image" if s.get("predict") else "passes") + " per "
         f"variant (warmup {s['warmup']} before the first round, 1 before each later one); "
         f"threads per variant: {s.get('threads') or 'all (runtime defaults)'}",
         f"- **Machine:** {m['cpu']} ({m['cpu_count']} logical CPUs), {m['platform']}; load average "

@@ -2,8 +2,9 @@
 
 The forward-pass variants of :mod:`zoo.bench.variants` leave out what ``predict`` adds around the network:
 letterboxing and normalising the image, and the task's post-processing (resizing a class map to the image, NMS).
-With ``predict`` each variant is one ``model.predict(image)`` call on Ultralytics' ``bus.jpg`` (shipped with
-Ultralytics, so the benchmark stays offline), through the model a user would hold:
+With ``predict`` each variant is one ``model.predict(image)`` call on one square image (``data=``'s first validation
+image, else the centre square of ``bus.jpg``, which Ultralytics ships, so the benchmark stays offline), through the
+model a user would hold:
 
 * ``torch-fused-cl``: ``zoo.load(...).predict(image)``, fp32 (the predictor fuses and runs channels-last): the
   baseline of a predict run;
@@ -25,12 +26,23 @@ PREDICT_FORMATS = {"torch-fused-cl": False, "torch-bf16-cl": True, "onnx": False
 PREDICT_BASELINE = "torch-fused-cl"  # predict's fp32 path: every predict ratio is against it
 
 
-def _image():
-    """Ultralytics' ``bus.jpg`` as a BGR array, as ``cv2.imread`` gives it to ``predict``."""
+def _image(data: str | None):
+    """The image every predict call gets, BGR as ``cv2.imread`` gives it: ``data=``'s first validation image, else
+    the centre square of Ultralytics' ``bus.jpg``. Square, so that every variant runs the same ``imgsz`` square:
+    exports have a fixed square input, while PyTorch's predictor would letterbox a portrait image to a smaller
+    rectangle."""
     from ultralytics.utils import ASSETS
     from ultralytics.utils.patches import imread
 
-    return imread(str(ASSETS / "bus.jpg"))
+    if data:
+        from zoo.bench.variants import _first_val_image
+
+        return imread(str(_first_val_image(data)))
+    image = imread(str(ASSETS / "bus.jpg"))
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top : top + side, left : left + side].copy()
 
 
 def build_predict_variant(spec: dict, fmt: str) -> tuple[Callable, list, dict]:
@@ -64,4 +76,4 @@ def build_predict_variant(spec: dict, fmt: str) -> tuple[Callable, list, dict]:
     def run(images: list):
         return model.predict(images, imgsz=spec["imgsz"], device="cpu", half=half, batch=1, verbose=False)
 
-    return run, [_image()], {**info, "through": "predict"}
+    return run, [_image(spec.get("data"))], {**info, "through": "predict"}
