@@ -2,8 +2,9 @@
 
 Trains each model briefly on a ``zoo.data`` synthetic set (offline; the point is a trained network whose metric can
 move, not a good model), then runs ``zoo benchmark MODEL formats=... weights=best.pt data=...``: every variant in
-its own process, shuffled interleaved rounds, then each variant validated on the same validation split (which also
-calibrates int8). The tables in ``benchmarks/RESULTS-inference.md`` come from these runs.
+its own process, shuffled interleaved rounds, then each variant validated on the same validation split (int8 is
+calibrated on the training split); for deeplabv3p-s a second run times ``model.predict(image)`` calls
+(``predict``). The tables in ``benchmarks/RESULTS-inference.md`` come from these runs.
 
 Usage:
     python benchmarks/bench_trained_formats.py [--models deeplabv3p-s,sharedhead-n,vit-s-cls] [--rounds 5]
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 # model -> dataset (maker, image side, train/val images, classes), training stages (image size, arguments; each
-# stage starts from the previous one's best.pt) and benchmark runs (imgsz, validate on data=).
+# stage starts from the previous one's best.pt) and benchmark runs (imgsz, validate on data=, through predict).
 # deeplabv3p-s learns its shapes at 128 px, then fine-tunes at 512 on the same 512 px images, so the 512 px
 # validation that scores the fast paths is the size the model was trained at (an int8 delta measured on a model
 # that has only seen 128 px is a delta on inputs it does not know). sharedhead-n trains as its learning check does;
@@ -27,15 +28,16 @@ from pathlib import Path
 SETUPS = {
     "deeplabv3p-s": {"data": ("make_semantic_dataset", 512, (96, 32), 4),
                      "stages": [(128, {"epochs": 12, "batch": 8}), (512, {"epochs": 4, "batch": 4, "lr0": 0.002})],
-                     "runs": [(512, True)]},
+                     "runs": [(512, True, False), (512, True, True)]},
     "sharedhead-n": {"data": ("make_detection_dataset", 128, (128, 32), 3),
                      "stages": [(128, {"epochs": 40, "batch": 16, "amp": False, "close_mosaic": 8})],
-                     "runs": [(128, True), (640, False)]},
+                     "runs": [(128, True, False), (640, False, False)]},
     "vit-s-cls": {"data": ("make_classification_dataset", 64, (64, 16), 4),
                   "stages": [(64, {"epochs": 10, "batch": 8})],
-                  "runs": [(224, True)]},
+                  "runs": [(224, True, False)]},
 }
 FORMATS = "torch,torch-fused-cl,torch-bf16-cl,onnx,openvino,openvino-int8,reference"
+PREDICT_FORMATS = "torch-fused-cl,torch-bf16-cl,onnx,openvino,openvino-int8"  # timed as model.predict(image) calls
 
 
 def train(model: str, out: Path) -> tuple[Path, Path]:
@@ -70,10 +72,11 @@ def main() -> int:
         print(f"{model}: data={data} weights={best}", flush=True)
         if a.train_only:
             continue
-        for imgsz, validate in SETUPS[model]["runs"]:
+        for imgsz, validate, predict in SETUPS[model]["runs"]:
             # int8 needs data= to calibrate even where the accuracy column is not meaningful ("-speed" runs)
-            name = f"{model}-{imgsz}" + ("" if validate else "-speed")
-            cmd = [sys.executable, "-m", "zoo", "benchmark", model, f"imgsz={imgsz}", f"formats={FORMATS}",
+            name = f"{model}-{imgsz}" + ("" if validate else "-speed") + ("-predict" if predict else "")
+            cmd = [sys.executable, "-m", "zoo", "benchmark", model, f"imgsz={imgsz}",
+                   f"formats={PREDICT_FORMATS if predict else FORMATS}", *(["predict"] if predict else []),
                    f"rounds={a.rounds}", f"iters={a.iters}", f"threads={a.threads}", f"weights={best}",
                    f"data={data}", f"project={out / 'bench'}", f"name={name}"]
             print(" ".join(cmd), flush=True)
