@@ -95,7 +95,8 @@ def main(args: list[str]) -> int:
         return 0
     defaults = {f.name: f.default for f in fields(BenchSettings)}
     names, opts = parse_simple_args(
-        args, defaults, "benchmark", flags=("half", "search", "predict"), strings=("name", "task", "device", "formats", "data", "weights")
+        args, defaults, "benchmark", flags=("half", "search", "predict"),
+        strings=("name", "task", "device", "formats", "data", "weights"),
     )
     if opts.get("search") or isinstance(opts.get("threads"), tuple) or isinstance(opts.get("batch"), tuple):
         return _run_search(names, opts)

@@ -7,8 +7,8 @@ from zoo.bench.report import write_report_files
 __all__ = ["formats_table", "write_formats_results"]
 
 _CSV_KEYS = (
-    "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "peak_mb", "speedup", "speedup_min",
-    "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
+    "model", "format", "precision", "layout", "median_ms", "p90_ms", "images_per_s", "peak_mb", "speedup",
+    "speedup_min", "speedup_max", "rounds", "passes", "delta_rel", "pixels_equal", "top1_equal", "threads", "reference",
     "zoo_vs_ref", "zoo_vs_ref_min", "zoo_vs_ref_max", "zoo_vs_ref_cpu", "zoo_vs_ref_cpu_min", "zoo_vs_ref_cpu_max",
     "cpu_median_ms", "speedup_cpu", "speedup_cpu_min", "speedup_cpu_max", "accuracy", "accuracy_error", "error",
 )
@@ -93,7 +93,8 @@ def _markdown(result: dict) -> str:
            if s.get("predict") else "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; ")
         + "median and range over rounds. Output, on "
         + ("data='s first validation image" if s.get("data") else "seeded noise")
-        + ": largest absolute difference to fp32 eager over its largest value (same-shape outputs), equal class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
+        + ": largest absolute difference to fp32 eager over its largest value (same-shape outputs), equal "
+        "class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
         "process's peak resident memory from just before the variant was built (weights, runtime libraries, "
         "activations). Weights: "
         + (f"{s['weights']}" if s.get("weights") else "random, seed 0")

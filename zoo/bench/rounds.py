@@ -146,8 +146,9 @@ def time_rounds(spec: dict, variants: list[Variant], settings, rng: random.Rando
 
     Returns:
         (tuple): ``(ready, times, orders, cpu)``: variant key -> its ready line (``error`` when it failed to
-            start; ``peak_mb`` added: the worker's peak memory growth over its turns); key -> per-round lists of pass times (ms) of the variants that started; the order of each
-            round; key -> per-round lists of the worker's CPU time per pass (ms).
+            start; ``peak_mb`` added: the worker's peak memory growth over its turns); key -> per-round lists of
+            pass times (ms) of the variants that started; the order of each round; key -> per-round lists of the
+            worker's CPU time per pass (ms).
 
     Raises:
         RuntimeError: When a started variant fails during the rounds.

@@ -6,8 +6,8 @@ exports (:func:`zoo.bench.variants.prepare`) and prints one result line.
 ``python -m zoo.bench.variant_worker serve '<spec>' <format>`` builds the variant, runs it once to compare its
 output with the reference, prints a ``ready`` line, then answers each stdin line ``{"iters": n, "warmup": w}``
 with the per-pass times of ``w`` untimed and ``n`` timed passes and the process's peak memory growth since just
-before the variant was built (MiB; see :class:`zoo.bench.measure.MemoryProbe`), until ``quit`` or end of input. Between turns
-it waits on stdin, so it uses no CPU while the other variants are timed.
+before the variant was built (MiB; see :class:`zoo.bench.measure.MemoryProbe`), until ``quit`` or end of input.
+Between turns it waits on stdin, so it uses no CPU while the other variants are timed.
 
 ``python -m zoo.bench.variant_worker accuracy '<spec>' <format>`` validates the variant on ``spec["data"]``
 (:func:`zoo.bench.accuracy.validate_variant`) and prints its metrics.
