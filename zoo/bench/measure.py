@@ -6,8 +6,12 @@ Memory, decided once for all models:
       allocator's reserve, not the CUDA context).
     * CPU: ``tracemalloc`` does not see torch's allocations, so the benchmark runs each model in a
       fresh process (see :mod:`zoo.bench.worker`) and reports the growth of the process's peak
-      resident set (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) over its resident size just
-      before the model is built: weights, activations and allocator overhead at the largest batch.
+      resident set over its resident size just before the model is built: weights, activations and
+      allocator overhead at the largest batch. On Linux the peak is ``VmHWM`` of ``/proc/self/status``,
+      reset to the current size when the measurement starts (``/proc/self/clear_refs``), not
+      ``getrusage``'s ``ru_maxrss``: a child started by ``subprocess`` inherits its parent's
+      ``ru_maxrss`` across ``exec``, so a worker spawned by a 1.5 GB process read 1.5 GB before
+      building anything. Elsewhere ``ru_maxrss`` is the fallback.
 
 FLOPs come from ``torch.utils.flop_counter.FlopCounterMode`` at batch 1 (convolutions, matrix
 products and attention; 2 FLOPs per multiply-add), so zoo models and third-party references are
@@ -121,8 +125,33 @@ def _rss_bytes() -> int:
     return psutil.Process().memory_info().rss
 
 
+def _status_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` memory field (``VmHWM``, ``VmRSS``) in kB, or None where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> None:
+    """Reset this process's peak resident set (``VmHWM``) to its current size, where Linux allows it."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def _maxrss_bytes() -> int:
-    """Peak resident set size of this process so far, in bytes (kB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process, in bytes: ``VmHWM`` on Linux, else ``ru_maxrss`` (kB, or bytes on
+    macOS), which a process started by another one may have inherited from it."""
+    hwm = _status_kb("VmHWM")
+    if hwm is not None:
+        return hwm * 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
@@ -136,7 +165,8 @@ class MemoryProbe:
 
     def __init__(self, device: torch.device):
         self.device = device
-        self.method = "cuda.max_memory_allocated" if device.type == "cuda" else "ru_maxrss growth (own process)"
+        self.method = ("cuda.max_memory_allocated" if device.type == "cuda"
+                       else "peak RSS growth (own process; VmHWM on Linux, else ru_maxrss)")
         self._base = 0
 
     def start(self) -> None:
@@ -146,6 +176,7 @@ class MemoryProbe:
             torch.cuda.reset_peak_memory_stats(self.device)
             self._base = torch.cuda.memory_allocated(self.device)
         else:
+            _reset_peak_rss()  # earlier peaks (imports, another process's inherited ru_maxrss) do not count
             self._base = _rss_bytes()
 
     def peak_mb(self) -> float:

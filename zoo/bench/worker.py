@@ -1,6 +1,6 @@
 """One benchmark measurement in a fresh process: ``python -m zoo.bench.worker '<json spec>'``.
 
-A fresh process per model keeps peak-memory readings (``ru_maxrss`` only grows) and allocator state
+A fresh process per model keeps peak-memory readings (the peak resident set only grows) and allocator state
 from leaking from one model into the next. The spec is a JSON object with ``kind`` (``zoo`` or
 ``reference``), ``model``, ``task``, ``imgsz``, ``batch``, ``iters``, ``warmup``, ``device``, ``half``
 and, for references, ``nc``. The last line of stdout is ``ZOO_BENCH_RESULT <json row>``.
