@@ -3,8 +3,7 @@
 Trains each model briefly on a ``zoo.data`` synthetic set (offline; the point is a trained network whose metric can
 move, not a good model), then runs ``zoo benchmark MODEL formats=... weights=best.pt data=...``: every variant in
 its own process, shuffled interleaved rounds, then each variant validated on the same validation split (int8 is
-calibrated on the training split); for deeplabv3p-s a second run times ``model.predict(image)`` calls
-(``predict``). The tables in ``benchmarks/RESULTS-inference.md`` come from these runs.
+calibrated on the training split); a second run per model times ``model.predict(image)`` calls (``predict``). The tables in ``benchmarks/RESULTS-inference.md`` come from these runs.
 
 Usage:
     python benchmarks/bench_trained_formats.py [--models deeplabv3p-s,sharedhead-n,vit-s-cls] [--rounds 5]
@@ -31,10 +30,10 @@ SETUPS = {
                      "runs": [(512, True, False), (512, True, True)]},
     "sharedhead-n": {"data": ("make_detection_dataset", 128, (128, 32), 3),
                      "stages": [(128, {"epochs": 40, "batch": 16, "amp": False, "close_mosaic": 8})],
-                     "runs": [(128, True, False), (640, False, False)]},
+                     "runs": [(128, True, False), (640, False, False), (640, False, True)]},
     "vit-s-cls": {"data": ("make_classification_dataset", 64, (64, 16), 4),
                   "stages": [(64, {"epochs": 10, "batch": 8})],
-                  "runs": [(224, True, False)]},
+                  "runs": [(224, True, False), (224, True, True)]},
 }
 FORMATS = "torch,torch-fused-cl,torch-bf16-cl,onnx,openvino,openvino-int8,reference"
 PREDICT_FORMATS = "torch-fused-cl,torch-bf16-cl,onnx,openvino,openvino-int8"  # timed as model.predict(image) calls
