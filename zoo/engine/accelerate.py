@@ -1,4 +1,5 @@
-"""bf16 inference on CPUs that compute it natively: capability check, autocast policy, predictor and validator.
+"""CPU inference for zoo's predictors and validators: bf16 where the CPU computes it natively (capability check,
+autocast policy), and the caller's thread count kept.
 
 ``model.predict(..., half=True)`` and ``model.val(..., half=True)`` (Ultralytics turns ``half`` into
 ``quantize=16``) ask for half precision. Ultralytics' ``AutoBackend`` keeps PyTorch models in fp32 on CPU
@@ -175,7 +176,7 @@ def bf16_forward(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
             open_contexts.pop().__exit__(None, None, None)
 
 
-class _Bf16Predictor:
+class _CpuInferencePredictor:
     """Predictor mixin: network under bf16 autocast when :func:`wants_bf16` says so, outputs back in fp32; the
     process's thread count kept (see the module docstring)."""
 
@@ -198,7 +199,7 @@ class _Bf16Predictor:
         return to_float32(out)
 
 
-class _Bf16Validator:
+class _CpuInferenceValidator:
     """Validator mixin: standalone validation of a PyTorch model under bf16 autocast when asked and native, with the
     process's thread count kept (see the module docstring).
 
@@ -246,77 +247,77 @@ def _device_type(device: Any) -> str:
 # Ultralytics' predictors and validators of every task-table row, with the bf16 path (zoo/tasks.py names them).
 
 
-class ZooSemanticPredictor(_Bf16Predictor, yolo.semantic.SemanticSegmentationPredictor):
+class ZooSemanticPredictor(_CpuInferencePredictor, yolo.semantic.SemanticSegmentationPredictor):
     """Ultralytics' semantic predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooDetectionPredictor(_Bf16Predictor, yolo.detect.DetectionPredictor):
+class ZooDetectionPredictor(_CpuInferencePredictor, yolo.detect.DetectionPredictor):
     """Ultralytics' detection predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooClassificationPredictor(_Bf16Predictor, yolo.classify.ClassificationPredictor):
+class ZooClassificationPredictor(_CpuInferencePredictor, yolo.classify.ClassificationPredictor):
     """Ultralytics' classification predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooSegmentationPredictor(_Bf16Predictor, yolo.segment.SegmentationPredictor):
+class ZooSegmentationPredictor(_CpuInferencePredictor, yolo.segment.SegmentationPredictor):
     """Ultralytics' instance segmentation predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooPosePredictor(_Bf16Predictor, yolo.pose.PosePredictor):
+class ZooPosePredictor(_CpuInferencePredictor, yolo.pose.PosePredictor):
     """Ultralytics' pose predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooOBBPredictor(_Bf16Predictor, yolo.obb.OBBPredictor):
+class ZooOBBPredictor(_CpuInferencePredictor, yolo.obb.OBBPredictor):
     """Ultralytics' OBB predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooDepthPredictor(_Bf16Predictor, yolo.depth.DepthPredictor):
+class ZooDepthPredictor(_CpuInferencePredictor, yolo.depth.DepthPredictor):
     """Ultralytics' depth predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooRTDETRPredictor(_Bf16Predictor, rtdetr.RTDETRPredictor):
+class ZooRTDETRPredictor(_CpuInferencePredictor, rtdetr.RTDETRPredictor):
     """Ultralytics' RT-DETR predictor with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooSemanticValidator(_Bf16Validator, yolo.semantic.SemanticSegmentationValidator):
+class ZooSemanticValidator(_CpuInferenceValidator, yolo.semantic.SemanticSegmentationValidator):
     """Ultralytics' semantic validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooDetectionValidator(_Bf16Validator, yolo.detect.DetectionValidator):
+class ZooDetectionValidator(_CpuInferenceValidator, yolo.detect.DetectionValidator):
     """Ultralytics' detection validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooClassificationValidator(_Bf16Validator, yolo.classify.ClassificationValidator):
+class ZooClassificationValidator(_CpuInferenceValidator, yolo.classify.ClassificationValidator):
     """Ultralytics' classification validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooSegmentationValidator(_Bf16Validator, yolo.segment.SegmentationValidator):
+class ZooSegmentationValidator(_CpuInferenceValidator, yolo.segment.SegmentationValidator):
     """Ultralytics' instance segmentation validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooPoseValidator(_Bf16Validator, yolo.pose.PoseValidator):
+class ZooPoseValidator(_CpuInferenceValidator, yolo.pose.PoseValidator):
     """Ultralytics' pose validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooOBBValidator(_Bf16Validator, yolo.obb.OBBValidator):
+class ZooOBBValidator(_CpuInferenceValidator, yolo.obb.OBBValidator):
     """Ultralytics' OBB validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooDepthValidator(_Bf16Validator, yolo.depth.DepthValidator):
+class ZooDepthValidator(_CpuInferenceValidator, yolo.depth.DepthValidator):
     """Ultralytics' depth validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooRTDETRValidator(_Bf16Validator, rtdetr.RTDETRValidator):
+class ZooRTDETRValidator(_CpuInferenceValidator, rtdetr.RTDETRValidator):
     """Ultralytics' RT-DETR validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooWorldValidator(_Bf16Validator, world.WorldValidator):
+class ZooWorldValidator(_CpuInferenceValidator, world.WorldValidator):
     """Ultralytics' YOLO-World validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooYOLOEDetectValidator(_Bf16Validator, yoloe.YOLOEDetectValidator):
+class ZooYOLOEDetectValidator(_CpuInferenceValidator, yoloe.YOLOEDetectValidator):
     """Ultralytics' YOLOE detection validator with bf16 autocast on CPU for ``half=True``."""
 
 
-class ZooYOLOESegValidator(_Bf16Validator, yoloe.YOLOESegValidator):
+class ZooYOLOESegValidator(_CpuInferenceValidator, yoloe.YOLOESegValidator):
     """Ultralytics' YOLOE segmentation validator with bf16 autocast on CPU for ``half=True``."""
