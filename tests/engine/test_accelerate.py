@@ -194,3 +194,14 @@ def test_predict_and_val_keep_the_process_thread_count(tmp_path, process_threads
               verbose=False)
     # the two validation images, one batch each, after the set-up passes (fuse()'s probes)
     assert seen[-2:] == [process_threads] * 2 and torch.get_num_threads() == process_threads
+
+
+def test_train_leaves_the_thread_count_as_it_found_it(tmp_path, process_threads):
+    """Ultralytics' trainer sets its own CPU thread count; the caller's is back once train() returns."""
+    from zoo.data import make_classification_dataset
+
+    data = make_classification_dataset(tmp_path / "data", n_train=2, n_val=2, imgsz=32, nc=2)
+    model = zoo.load("vit-t-cls", nc=2)
+    model.train(data=str(data), epochs=1, imgsz=32, batch=2, workers=0, device="cpu", plots=False, val=False,
+                project=str(tmp_path), name="t", verbose=False)
+    assert torch.get_num_threads() == process_threads

@@ -175,7 +175,13 @@ class ZooModel(Model):
         trainer = trainer or self._smart_load("trainer")
         if ddp > 1:
             trainer, kwargs["device"] = cpu_ddp_trainer(trainer, ddp), device
-        return super().train(trainer=trainer, **kwargs)
+        threads = torch.get_num_threads()
+        try:
+            return super().train(trainer=trainer, **kwargs)
+        finally:
+            # Ultralytics' trainer sets min(8, CPUs - 1) threads for CPU training and leaves them set; the caller's
+            # next predict or val runs with the caller's count (zoo's predictors keep whatever the process has)
+            torch.set_num_threads(threads)
 
     def tune(self, iterations: int = 10, use_ray: bool = False, **kwargs: Any) -> Path:
         """Evolve hyperparameters, training every candidate with zoo's trainer in this process.
