@@ -14,7 +14,7 @@ A variant is a network plus the way it is run:
   ``pip install nncf``), calibrated on the ``train`` split of the benchmark's ``data=``, so the accuracy the
   benchmark scores on its ``val`` split is measured on images calibration did not see; needs ``data=``.
 * ``reference`` / ``reference-cl``: the model's reference implementation (:mod:`zoo.bench.references`: timm, smp,
-  Ultralytics' own build) in fp32 eager, as built / fused where it has ``fuse()`` and channels-last, so that zoo's
+  torchvision, Ultralytics' own build) in fp32 eager, as built / fused where it has ``fuse()`` and channels-last, so that zoo's
   eager speed is a ratio to the reference's taken in the same rounds (``torch`` / ``torch-fused-cl`` against
   these). Its own random weights: no output comparison.
 
