@@ -72,8 +72,11 @@ def formats_table(result: dict) -> list[str]:
 
 
 def _markdown(result: dict) -> str:
+    from zoo.bench.rounds import baseline_format
+
     s, env = result["settings"], result["environment"]
     m, v = env["machine"], env["versions"]
+    baseline = baseline_format(bool(s.get("predict")))
     return "\n".join([
         "# zoo benchmark: formats and precisions",
         "",
@@ -89,9 +92,8 @@ def _markdown(result: dict) -> str:
         *formats_table(result),
         "",
         "Each variant runs in its own process; every round times each variant once, in a shuffled order. "
-        + ("Speed-up: the fp32 `predict` (`torch-fused-cl`) median divided by the variant's, per round; "
-           if s.get("predict") else "Speed-up: the fp32 eager (`torch`) median divided by the variant's, per round; ")
-        + "median and range over rounds. Output, on "
+        + f"Speed-up: the fp32 {'`predict`' if s.get('predict') else 'eager'} (`{baseline}`) median divided by the "
+        "variant's, per round; median and range over rounds. Output, on "
         + ("data='s first validation image" if s.get("data") else "seeded noise")
         + ": largest absolute difference to fp32 eager over its largest value (same-shape outputs), equal "
         "class-map pixels at input size (semantic), same top-1 (classify). Peak MB: growth of the variant "
